@@ -1,0 +1,15 @@
+export * from './backend.js';
+export * from './backoff.js';
+export * from './client.js';
+export * from './decode.js';
+export * from './errors.js';
+export * from './job.js';
+export * from './job-options.js';
+export * from './json.js';
+export * from './lease.js';
+export { createMemoryBackend, MemoryBackend } from './memory/memory-backend.js';
+export * from './paging.js';
+export * from './queue-name.js';
+export * from './resolve-backend.js';
+export * from './serialize.js';
+export * from './wait.js';
