@@ -1,0 +1,102 @@
+import { LEASE_EXPIRED_MESSAGE, type LeaseHandle } from '@ilkkun/core';
+import { describe, expect } from 'vitest';
+import type { SuiteContext } from '../context.js';
+import { contractTest, requires } from '../contract-test.js';
+import { expectCode } from './validation.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function leaseSuite(ctx: SuiteContext): void {
+  describe('lease expiry', () => {
+    contractTest(ctx, 'a job whose lease expires is popped again with the attempt counted and "lease expired" recorded', [], async () => {
+      const q = ctx.queue('expiry');
+      const { id } = await ctx.client().add(q, 'crashy', { attempts: 3 });
+      const lease = ctx.shortLeaseMs();
+      const [first] = await ctx.backend().pop([q], { max: 1, leaseMs: lease });
+      expect(first?.attemptsMade).toBe(1);
+      expect(await ctx.backend().pop([q], { max: 1 })).toEqual([]);
+      await sleep(lease + 50);
+      const [again] = await ctx.popUntil(q, 1, { waitMs: ctx.scaled(10_000) });
+      expect(again?.id).toBe(id);
+      expect(again?.attemptsMade).toBe(2);
+      expect(again?.lastError?.message).toBe(LEASE_EXPIRED_MESSAGE);
+      expect(again?.lease.token).not.toBe(first?.lease.token);
+      await ctx.backend().ack(again!);
+    });
+
+    contractTest(ctx, 'a job that exhausts its attempts by lease expiry goes to dead instead of looping', [], async () => {
+      const q = ctx.queue('expiry-dead');
+      const { id } = await ctx.client().add(q, 'kills its worker', { attempts: 2 });
+      const lease = ctx.shortLeaseMs();
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const [job] = await ctx.popUntil(q, 1, { leaseMs: lease, waitMs: ctx.scaled(10_000) });
+        expect(job?.attemptsMade).toBe(attempt);
+        await sleep(lease + 50);
+      }
+      expect(await ctx.backend().pop([q], { max: 1, waitMs: ctx.scaled(300) })).toEqual([]);
+      const inspector = ctx.backend().inspector;
+      if (ctx.capabilities().inspect.counts && inspector) {
+        expect((await inspector.counts(q)).dead).toBe(1);
+      }
+      if (ctx.capabilities().inspect.list && inspector) {
+        const [dead] = await inspector.list(q, 'dead');
+        expect(dead?.id).toBe(id);
+        expect(dead?.lastError?.message).toBe(LEASE_EXPIRED_MESSAGE);
+      }
+    });
+
+    contractTest(ctx, 'extend() keeps a job leased past its original lease', [requires.extend], async () => {
+      const q = ctx.queue('extend');
+      await ctx.client().add(q, 'long');
+      const lease = ctx.shortLeaseMs();
+      const [job] = await ctx.backend().pop([q], { max: 1, leaseMs: lease });
+      const until = await ctx.backend().extend(job!, lease * 10);
+      expect(until.getTime()).toBeGreaterThan(Date.now() + lease * 5);
+      await sleep(lease + 100);
+      expect(await ctx.backend().pop([q], { max: 1 })).toEqual([]);
+      await ctx.backend().ack(job!);
+    });
+  });
+
+  describe('stale lease', () => {
+    contractTest(ctx, 'ack() with a foreign token rejects with LEASE_LOST and changes nothing', [], async () => {
+      const q = ctx.queue('foreign');
+      await ctx.client().add(q, 'x');
+      const [job] = await ctx.backend().pop([q], { max: 1, leaseMs: 60_000 });
+      const forged: LeaseHandle = { id: job!.id, queue: q, lease: { token: 'not-the-token' } };
+      await expectCode(ctx.backend().ack(forged), 'LEASE_LOST');
+      await expectCode(ctx.backend().requeue(forged, { dead: true }), 'LEASE_LOST');
+      if (ctx.capabilities().extend) await expectCode(ctx.backend().extend(forged, 1000), 'LEASE_LOST');
+      expect(await ctx.backend().pop([q], { max: 1 })).toEqual([]);
+      await ctx.backend().ack(job!);
+      await expectCode(ctx.backend().ack(job!), 'LEASE_LOST');
+    });
+
+    contractTest(ctx, 'ack/requeue/extend() after the lease expired and the job was re-popped reject with LEASE_LOST', [], async () => {
+      const q = ctx.queue('stale');
+      await ctx.client().add(q, 'x', { attempts: 5 });
+      const lease = ctx.shortLeaseMs();
+      const [stale] = await ctx.backend().pop([q], { max: 1, leaseMs: lease });
+      await sleep(lease + 50);
+      const [fresh] = await ctx.popUntil(q, 1, { waitMs: ctx.scaled(10_000) });
+      expect(fresh?.id).toBe(stale?.id);
+      await expectCode(ctx.backend().ack(stale!), 'LEASE_LOST');
+      await expectCode(ctx.backend().requeue(stale!, { dead: true }), 'LEASE_LOST');
+      if (ctx.capabilities().extend) await expectCode(ctx.backend().extend(stale!, 60_000), 'LEASE_LOST');
+      await ctx.backend().ack(fresh!);
+      expect(await ctx.backend().pop([q], { max: 1 })).toEqual([]);
+    });
+
+    contractTest(ctx, 'ack() after the lease expired (not yet re-popped) rejects with LEASE_LOST', [], async () => {
+      const q = ctx.queue('expired-ack');
+      await ctx.client().add(q, 'x', { attempts: 5 });
+      const lease = ctx.shortLeaseMs();
+      const [job] = await ctx.backend().pop([q], { max: 1, leaseMs: lease });
+      await sleep(lease + 50);
+      await expectCode(ctx.backend().ack(job!), 'LEASE_LOST');
+      const [again] = await ctx.popUntil(q, 1, { waitMs: ctx.scaled(10_000) });
+      expect(again?.id).toBe(job?.id);
+      await ctx.backend().ack(again!);
+    });
+  });
+}
