@@ -1,3 +1,4 @@
+import type { LeaseLostError } from './errors.js';
 import type { JobError, JobRecord, JobState, LeaseHandle, LeasedJobRecord, NewJob, PushResult } from './job.js';
 
 /**
@@ -115,6 +116,12 @@ export interface Backend {
   pop(queues: readonly string[], options?: PopOptions): Promise<LeasedJobRecord[]>;
   /** the job is done; it is deleted (or kept as completed where retention asks) */
   ack(job: LeaseHandle): Promise<void>;
+  /**
+   * Optional batch ack: one round trip for many jobs. Entry i is `null` when job i was acked,
+   * or the `LeaseLostError` for it (the others are still acked). Use core's `ackMany()`, which
+   * falls back to single acks for backends without it.
+   */
+  ackMany?(jobs: readonly LeaseHandle[]): Promise<Array<LeaseLostError | null>>;
   /** give the job back: counted, error recorded, delayed to `runAt` or moved to dead */
   requeue(job: LeaseHandle, options?: RequeueOptions): Promise<void>;
   /** lengthen the lease to `leaseMs` from now; returns the new deadline */

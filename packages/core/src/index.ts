@@ -1,3 +1,4 @@
+export * from './ack-many.js';
 export * from './backend.js';
 export * from './backoff.js';
 export * from './client.js';

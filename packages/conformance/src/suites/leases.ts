@@ -87,6 +87,24 @@ export function leaseSuite(ctx: SuiteContext): void {
       expect(await ctx.backend().pop([q], { max: 1 })).toEqual([]);
     });
 
+    contractTest(ctx, 'ackMany() acks every job it holds a lease on and reports the others as LEASE_LOST', [], async (t) => {
+      const backend = ctx.backend();
+      if (!backend.ackMany) {
+        t.skip('unsupported: backend has no batch ack (ackMany); single acks are used');
+        return;
+      }
+      const q = ctx.queue('ackmany');
+      await ctx.client().addMany([1, 2, 3].map((payload) => ({ queue: q, payload })));
+      const jobs = await ctx.popUntil(q, 3);
+      const forged: LeaseHandle = { id: jobs[1]!.id, queue: q, lease: { token: 'forged' } };
+      const outcome = await backend.ackMany([jobs[0]!, forged, jobs[2]!]);
+      expect(outcome[0]).toBeNull();
+      expect(outcome[1]).toMatchObject({ code: 'LEASE_LOST' });
+      expect(outcome[2]).toBeNull();
+      await backend.ack(jobs[1]!);
+      await expectCode(backend.ack(jobs[0]!), 'LEASE_LOST');
+    });
+
     contractTest(ctx, 'ack() after the lease expired (not yet re-popped) rejects with LEASE_LOST', [], async () => {
       const q = ctx.queue('expired-ack');
       await ctx.client().add(q, 'x', { attempts: 5 });

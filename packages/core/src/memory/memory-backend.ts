@@ -145,9 +145,23 @@ export class MemoryBackend implements Backend {
 
   async ack(handle: LeaseHandle): Promise<void> {
     this.assertOpen();
-    const job = this.leased(handle);
-    this.store.jobs.delete(job.id);
-    if (job.uniqueKey !== undefined) this.store.unique.delete(uniqueSlot(job.queue, job.uniqueKey));
+    const [lost] = await this.ackMany([handle]);
+    if (lost) throw lost;
+  }
+
+  async ackMany(handles: readonly LeaseHandle[]): Promise<Array<LeaseLostError | null>> {
+    this.assertOpen();
+    return handles.map((handle) => {
+      try {
+        const job = this.leased(handle);
+        this.store.jobs.delete(job.id);
+        if (job.uniqueKey !== undefined) this.store.unique.delete(uniqueSlot(job.queue, job.uniqueKey));
+        return null;
+      } catch (err) {
+        if (err instanceof LeaseLostError) return err;
+        throw err;
+      }
+    });
   }
 
   async requeue(handle: LeaseHandle, options: RequeueOptions = {}): Promise<void> {
