@@ -19,7 +19,11 @@ export interface SuiteContext {
   /** open another instance over the same store; closed after the run */
   openAnother(): Promise<Backend>;
   /** pop until `count` jobs were returned or `waitMs` passed in total */
-  popUntil(queue: string, count: number, options?: { leaseMs?: number; waitMs?: number }): Promise<LeasedJobRecord[]>;
+  popUntil(
+    queue: string,
+    count: number,
+    options?: { leaseMs?: number; waitMs?: number },
+  ): Promise<LeasedJobRecord[]>;
   popUntilAny(
     queues: readonly string[],
     count: number,
@@ -63,7 +67,11 @@ export function createSuiteContext(options: ConformanceOptions): SuiteContext & 
     },
     popUntil: (queue: string, count: number, o: { leaseMs?: number; waitMs?: number } = {}) =>
       ctx.popUntilAny([queue], count, o),
-    popUntilAny: async (queues: readonly string[], count: number, o: { leaseMs?: number; waitMs?: number } = {}) => {
+    popUntilAny: async (
+      queues: readonly string[],
+      count: number,
+      o: { leaseMs?: number; waitMs?: number } = {},
+    ) => {
       const deadline = Date.now() + (o.waitMs ?? ctx.scaled(5000));
       const got: LeasedJobRecord[] = [];
       while (got.length < count && Date.now() < deadline) {

@@ -1,5 +1,5 @@
-import { type TestContext, test } from 'vitest';
 import type { Capabilities } from '@ilkkun/core';
+import { type TestContext, test } from 'vitest';
 import type { SuiteContext } from './context.js';
 
 /** A capability the case needs; when the backend lacks it the case is reported unsupported, never passed. */

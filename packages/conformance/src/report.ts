@@ -24,16 +24,25 @@ export interface ConformanceReport {
   errors: string[];
 }
 
-const MARK: Record<CaseStatus, string> = { pass: 'pass', fail: 'FAIL', unsupported: 'unsupported', skipped: 'skipped' };
+const MARK: Record<CaseStatus, string> = {
+  pass: 'pass',
+  fail: 'FAIL',
+  unsupported: 'unsupported',
+  skipped: 'skipped',
+};
 
 /** A plain-text feature × result table for terminals and docs. */
 export function formatReport(report: ConformanceReport): string {
   const rows = report.cases.map((c) => [c.feature, c.name, MARK[c.status], c.reason ?? c.detail ?? '']);
   const head = ['feature', 'case', 'result', 'note'];
-  const widths = head.map((h, i) => Math.min(i === 1 ? 90 : 40, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
+  const widths = head.map((h, i) =>
+    Math.min(i === 1 ? 90 : 40, Math.max(h.length, ...rows.map((r) => r[i]!.length))),
+  );
   const line = (cells: string[]) =>
     cells
-      .map((cell, i) => (cell.length > widths[i]! ? `${cell.slice(0, widths[i]! - 1)}…` : cell.padEnd(widths[i]!)))
+      .map((cell, i) =>
+        cell.length > widths[i]! ? `${cell.slice(0, widths[i]! - 1)}…` : cell.padEnd(widths[i]!),
+      )
       .join('  ')
       .trimEnd();
   const count = (s: CaseStatus) => report.cases.filter((c) => c.status === s).length;
@@ -55,7 +64,13 @@ export function formatMatrix(reports: readonly ConformanceReport[]): string {
   const cell = (r: ConformanceReport, key: string) => {
     const c = r.cases.find((x) => `${x.feature} › ${x.name}` === key);
     if (!c) return '—';
-    return c.status === 'pass' ? '✅' : c.status === 'fail' ? '❌' : c.status === 'unsupported' ? '➖ unsupported' : '⏭';
+    return c.status === 'pass'
+      ? '✅'
+      : c.status === 'fail'
+        ? '❌'
+        : c.status === 'unsupported'
+          ? '➖ unsupported'
+          : '⏭';
   };
   return [
     `| case | ${reports.map((r) => r.backend).join(' | ')} |`,

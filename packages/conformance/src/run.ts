@@ -21,7 +21,10 @@ export interface RunConformanceOptions {
  * table. This is what `ilkkun conformance <url>` prints. Backend packages are loaded the way
  * core's `openBackend` loads them (set `ILKKUN_RESOLVE_FROM` to add a place to look).
  */
-export async function runConformance(url: string, options: RunConformanceOptions = {}): Promise<ConformanceReport> {
+export async function runConformance(
+  url: string,
+  options: RunConformanceOptions = {},
+): Promise<ConformanceReport> {
   const backend = backendScheme(url);
   const distDir = dirname(fileURLToPath(import.meta.url));
   const root = dirname(distDir);
@@ -64,7 +67,8 @@ export async function runConformance(url: string, options: RunConformanceOptions
   } finally {
     await vitest.close();
   }
-  const ok = errors.length === 0 && cases.some((c) => c.status === 'pass') && !cases.some((c) => c.status === 'fail');
+  const ok =
+    errors.length === 0 && cases.some((c) => c.status === 'pass') && !cases.some((c) => c.status === 'fail');
   return { backend, url: redactUrl(url), ok, durationMs: Date.now() - started, cases, errors };
 }
 
@@ -94,5 +98,9 @@ function moduleErrors(mod: TestModule): string[] {
 }
 
 function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String(e.message) : String(e);
+  return e instanceof Error
+    ? e.message
+    : typeof e === 'object' && e && 'message' in e
+      ? String(e.message)
+      : String(e);
 }

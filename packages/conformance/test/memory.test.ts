@@ -2,4 +2,7 @@
 import { createMemoryBackend } from '@ilkkun/core';
 import { describeConformance } from '../src/index.js';
 
-describeConformance({ name: 'memory', create: async () => createMemoryBackend('memory:conformance-self-test') });
+describeConformance({
+  name: 'memory',
+  create: async () => createMemoryBackend('memory:conformance-self-test'),
+});

@@ -7,7 +7,10 @@ import type { LeaseHandle } from './job.js';
  * (concurrently). Entry i is `null` when job i was acked, or its `LeaseLostError`; any other
  * failure rejects the whole call.
  */
-export async function ackMany(backend: Backend, jobs: readonly LeaseHandle[]): Promise<Array<LeaseLostError | null>> {
+export async function ackMany(
+  backend: Backend,
+  jobs: readonly LeaseHandle[],
+): Promise<Array<LeaseLostError | null>> {
   if (jobs.length === 0) return [];
   if (backend.ackMany) return backend.ackMany(jobs);
   return Promise.all(

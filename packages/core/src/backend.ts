@@ -1,5 +1,13 @@
 import type { LeaseLostError } from './errors.js';
-import type { JobError, JobRecord, JobState, LeaseHandle, LeasedJobRecord, NewJob, PushResult } from './job.js';
+import type {
+  JobError,
+  JobRecord,
+  JobState,
+  LeasedJobRecord,
+  LeaseHandle,
+  NewJob,
+  PushResult,
+} from './job.js';
 
 /**
  * What a backend announces about itself. The conformance suite reads this to decide what to

@@ -17,13 +17,22 @@ export type BackoffOptions =
       jitter?: number;
     };
 
-export const DEFAULT_BACKOFF: BackoffOptions = { type: 'exponential', delayMs: 1000, maxDelayMs: 3_600_000, jitter: 0.2 };
+export const DEFAULT_BACKOFF: BackoffOptions = {
+  type: 'exponential',
+  delayMs: 1000,
+  maxDelayMs: 3_600_000,
+  jitter: 0.2,
+};
 
 /**
  * Delay in ms before attempt `attemptsMade + 1`, given that `attemptsMade` attempts (≥ 1) have
  * run. `random` is injectable so tests can pin the jitter.
  */
-export function backoffDelay(backoff: BackoffOptions, attemptsMade: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  backoff: BackoffOptions,
+  attemptsMade: number,
+  random: () => number = Math.random,
+): number {
   if (backoff.type === 'fixed') return backoff.delayMs;
   const max = backoff.maxDelayMs ?? 3_600_000;
   const exponent = Math.max(0, attemptsMade - 1);
@@ -53,7 +62,8 @@ export function validateBackoff(value: unknown): BackoffOptions {
   const out: BackoffOptions = { type: 'exponential', delayMs: Math.round(delayMs as number) };
   if (v['maxDelayMs'] !== undefined) {
     const m = v['maxDelayMs'];
-    if (typeof m !== 'number' || !Number.isFinite(m) || m < 0) fail('maxDelayMs must be a non-negative number');
+    if (typeof m !== 'number' || !Number.isFinite(m) || m < 0)
+      fail('maxDelayMs must be a non-negative number');
     out.maxDelayMs = Math.round(m as number);
   }
   if (v['jitter'] !== undefined) {

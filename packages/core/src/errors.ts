@@ -121,7 +121,10 @@ export class BackendClosedError extends IlkkunError {
 export class UnsupportedFeatureError extends IlkkunError {
   readonly feature: string;
   constructor(feature: string, backendName: string, why?: string) {
-    super('UNSUPPORTED_FEATURE', `the ${backendName} backend does not support ${feature}${why ? `: ${why}` : ''}`);
+    super(
+      'UNSUPPORTED_FEATURE',
+      `the ${backendName} backend does not support ${feature}${why ? `: ${why}` : ''}`,
+    );
     this.feature = feature;
   }
 }

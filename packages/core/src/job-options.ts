@@ -39,7 +39,8 @@ export function buildNewJob(
   limits: { maxPayloadBytes: number; now?: number },
 ): NewJob {
   assertQueueName(queue);
-  if (typeof options !== 'object' || options === null) throw new InvalidJobOptionsError('options must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidJobOptionsError('options must be an object');
   for (const key of Object.keys(options)) {
     if (!ALLOWED_KEYS.has(key)) throw new InvalidJobOptionsError(`unknown option "${key}"`);
   }

@@ -14,7 +14,10 @@ export function assertQueueName(name: unknown): asserts name is string {
   }
   if (name.length === 0) throw new InvalidQueueNameError(name, 'must not be empty');
   if (name.length > QUEUE_NAME_MAX_LENGTH) {
-    throw new InvalidQueueNameError(name, `must be at most ${QUEUE_NAME_MAX_LENGTH} characters (got ${name.length})`);
+    throw new InvalidQueueNameError(
+      name,
+      `must be at most ${QUEUE_NAME_MAX_LENGTH} characters (got ${name.length})`,
+    );
   }
   if (!QUEUE_NAME_PATTERN.test(name)) {
     throw new InvalidQueueNameError(name, 'may contain only letters, digits and _ . : -');

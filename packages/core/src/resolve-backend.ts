@@ -51,10 +51,9 @@ export function backendScheme(url: string): string {
 
 /** A URL safe to print: any password is replaced by `***`. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, '$1***@').replace(
-    /([?&](?:password|secret|secretAccessKey|sessionToken)=)[^&]*/gi,
-    '$1***',
-  );
+  return url
+    .replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, '$1***@')
+    .replace(/([?&](?:password|secret|secretAccessKey|sessionToken)=)[^&]*/gi, '$1***');
 }
 
 /** Open the backend a URL names, loading its package on demand. Application code never changes between backends. */

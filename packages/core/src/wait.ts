@@ -89,7 +89,9 @@ export async function pollingWait<T>(options: PollingWaitOptions<T>): Promise<T[
       now = Date.now();
       let sleepMs = Math.min(deadline - now, interval * (0.75 + Math.random() * 0.5));
       if (due !== undefined) sleepMs = Math.min(sleepMs, Math.max(0, due - now) + 1);
-      const woken = options.wake ? await options.wake.wait(sleepMs, options.signal) : (await sleep(sleepMs, options.signal), false);
+      let woken = false;
+      if (options.wake) woken = await options.wake.wait(sleepMs, options.signal);
+      else await sleep(sleepMs, options.signal);
       interval = woken ? minPoll : Math.min(maxPoll, interval * 2);
       if (options.signal?.aborted) return [];
       if (woken || !options.changed || options.changed()) break;

@@ -15,9 +15,19 @@ describe('buildNewJob', () => {
   });
 
   test('delay, attempts, uniqueKey and backoff are carried', () => {
-    const job = buildNewJob('q', 1, { delay: 500, attempts: 7, uniqueKey: 'k', backoff: 250, priority: -3 }, limits);
+    const job = buildNewJob(
+      'q',
+      1,
+      { delay: 500, attempts: 7, uniqueKey: 'k', backoff: 250, priority: -3 },
+      limits,
+    );
     expect(job.runAt.getTime()).toBe(1_000_500);
-    expect(job).toMatchObject({ maxAttempts: 7, uniqueKey: 'k', priority: -3, backoff: { type: 'fixed', delayMs: 250 } });
+    expect(job).toMatchObject({
+      maxAttempts: 7,
+      uniqueKey: 'k',
+      priority: -3,
+      backoff: { type: 'fixed', delayMs: 250 },
+    });
   });
 
   test('queue names are validated first', () => {

@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { BackendNotInstalledError, ConfigError, MemoryBackend, openBackend, redactUrl } from '../src/index.js';
+import {
+  BackendNotInstalledError,
+  ConfigError,
+  MemoryBackend,
+  openBackend,
+  redactUrl,
+} from '../src/index.js';
 
 describe('openBackend', () => {
   test('memory: opens the in-memory backend', async () => {
@@ -27,7 +33,9 @@ describe('redactUrl', () => {
   test('hides passwords in the authority and secret query parameters', () => {
     expect(redactUrl('redis://user:s3cret@127.0.0.1:6379/0')).toBe('redis://user:***@127.0.0.1:6379/0');
     expect(redactUrl('amqp://guest:guest@host')).toBe('amqp://guest:***@host');
-    expect(redactUrl('sqs://h?region=x&secretAccessKey=abc&x=1')).toBe('sqs://h?region=x&secretAccessKey=***&x=1');
+    expect(redactUrl('sqs://h?region=x&secretAccessKey=abc&x=1')).toBe(
+      'sqs://h?region=x&secretAccessKey=***&x=1',
+    );
     expect(redactUrl('sqlite:./ilkkun.db')).toBe('sqlite:./ilkkun.db');
   });
 });

@@ -20,19 +20,25 @@ async function drain(ctx: SuiteContext, queue: string, seen: string[], deadline:
 
 export function exclusivitySuite(ctx: SuiteContext): void {
   describe('exclusive delivery', () => {
-    contractTest(ctx, 'pop() from 8 concurrent consumers hands every job to exactly one of them', [], async () => {
-      const q = ctx.queue('concurrent');
-      const total = 400;
-      const ids = (await ctx.client().addMany(Array.from({ length: total }, (_, i) => ({ queue: q, payload: i })))).map(
-        (r) => r.id,
-      );
-      const seen: string[] = [];
-      const deadline = Date.now() + ctx.scaled(60_000);
-      await Promise.all(Array.from({ length: 8 }, () => drain(ctx, q, seen, deadline)));
-      expect(seen.length).toBe(total);
-      expect(new Set(seen).size).toBe(total);
-      expect([...seen].sort()).toEqual([...ids].sort());
-    }, 90_000);
+    contractTest(
+      ctx,
+      'pop() from 8 concurrent consumers hands every job to exactly one of them',
+      [],
+      async () => {
+        const q = ctx.queue('concurrent');
+        const total = 400;
+        const ids = (
+          await ctx.client().addMany(Array.from({ length: total }, (_, i) => ({ queue: q, payload: i })))
+        ).map((r) => r.id);
+        const seen: string[] = [];
+        const deadline = Date.now() + ctx.scaled(60_000);
+        await Promise.all(Array.from({ length: 8 }, () => drain(ctx, q, seen, deadline)));
+        expect(seen.length).toBe(total);
+        expect(new Set(seen).size).toBe(total);
+        expect([...seen].sort()).toEqual([...ids].sort());
+      },
+      90_000,
+    );
 
     contractTest(
       ctx,
@@ -50,7 +56,12 @@ export function exclusivitySuite(ctx: SuiteContext): void {
         const worker = fileURLToPath(new URL('../child/pop-worker.js', import.meta.url));
         const child = spawn(process.execPath, [worker, url, q, String(ctx.scaled(600))], {
           stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, ILKKUN_RESOLVE_FROM: [process.env['ILKKUN_RESOLVE_FROM'], process.cwd()].filter(Boolean).join(':') },
+          env: {
+            ...process.env,
+            ILKKUN_RESOLVE_FROM: [process.env['ILKKUN_RESOLVE_FROM'], process.cwd()]
+              .filter(Boolean)
+              .join(':'),
+          },
         });
         const childSeen: string[] = [];
         let stderr = '';

@@ -8,42 +8,52 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function leaseSuite(ctx: SuiteContext): void {
   describe('lease expiry', () => {
-    contractTest(ctx, 'a job whose lease expires is popped again with the attempt counted and "lease expired" recorded', [], async () => {
-      const q = ctx.queue('expiry');
-      const { id } = await ctx.client().add(q, 'crashy', { attempts: 3 });
-      const lease = ctx.shortLeaseMs();
-      const [first] = await ctx.backend().pop([q], { max: 1, leaseMs: lease });
-      expect(first?.attemptsMade).toBe(1);
-      expect(await ctx.backend().pop([q], { max: 1 })).toEqual([]);
-      await sleep(lease + 50);
-      const [again] = await ctx.popUntil(q, 1, { waitMs: ctx.scaled(10_000) });
-      expect(again?.id).toBe(id);
-      expect(again?.attemptsMade).toBe(2);
-      expect(again?.lastError?.message).toBe(LEASE_EXPIRED_MESSAGE);
-      expect(again?.lease.token).not.toBe(first?.lease.token);
-      await ctx.backend().ack(again!);
-    });
-
-    contractTest(ctx, 'a job that exhausts its attempts by lease expiry goes to dead instead of looping', [], async () => {
-      const q = ctx.queue('expiry-dead');
-      const { id } = await ctx.client().add(q, 'kills its worker', { attempts: 2 });
-      const lease = ctx.shortLeaseMs();
-      for (let attempt = 1; attempt <= 2; attempt++) {
-        const [job] = await ctx.popUntil(q, 1, { leaseMs: lease, waitMs: ctx.scaled(10_000) });
-        expect(job?.attemptsMade).toBe(attempt);
+    contractTest(
+      ctx,
+      'a job whose lease expires is popped again with the attempt counted and "lease expired" recorded',
+      [],
+      async () => {
+        const q = ctx.queue('expiry');
+        const { id } = await ctx.client().add(q, 'crashy', { attempts: 3 });
+        const lease = ctx.shortLeaseMs();
+        const [first] = await ctx.backend().pop([q], { max: 1, leaseMs: lease });
+        expect(first?.attemptsMade).toBe(1);
+        expect(await ctx.backend().pop([q], { max: 1 })).toEqual([]);
         await sleep(lease + 50);
-      }
-      expect(await ctx.backend().pop([q], { max: 1, waitMs: ctx.scaled(300) })).toEqual([]);
-      const inspector = ctx.backend().inspector;
-      if (ctx.capabilities().inspect.counts && inspector) {
-        expect((await inspector.counts(q)).dead).toBe(1);
-      }
-      if (ctx.capabilities().inspect.list && inspector) {
-        const [dead] = await inspector.list(q, 'dead');
-        expect(dead?.id).toBe(id);
-        expect(dead?.lastError?.message).toBe(LEASE_EXPIRED_MESSAGE);
-      }
-    });
+        const [again] = await ctx.popUntil(q, 1, { waitMs: ctx.scaled(10_000) });
+        expect(again?.id).toBe(id);
+        expect(again?.attemptsMade).toBe(2);
+        expect(again?.lastError?.message).toBe(LEASE_EXPIRED_MESSAGE);
+        expect(again?.lease.token).not.toBe(first?.lease.token);
+        await ctx.backend().ack(again!);
+      },
+    );
+
+    contractTest(
+      ctx,
+      'a job that exhausts its attempts by lease expiry goes to dead instead of looping',
+      [],
+      async () => {
+        const q = ctx.queue('expiry-dead');
+        const { id } = await ctx.client().add(q, 'kills its worker', { attempts: 2 });
+        const lease = ctx.shortLeaseMs();
+        for (let attempt = 1; attempt <= 2; attempt++) {
+          const [job] = await ctx.popUntil(q, 1, { leaseMs: lease, waitMs: ctx.scaled(10_000) });
+          expect(job?.attemptsMade).toBe(attempt);
+          await sleep(lease + 50);
+        }
+        expect(await ctx.backend().pop([q], { max: 1, waitMs: ctx.scaled(300) })).toEqual([]);
+        const inspector = ctx.backend().inspector;
+        if (ctx.capabilities().inspect.counts && inspector) {
+          expect((await inspector.counts(q)).dead).toBe(1);
+        }
+        if (ctx.capabilities().inspect.list && inspector) {
+          const [dead] = await inspector.list(q, 'dead');
+          expect(dead?.id).toBe(id);
+          expect(dead?.lastError?.message).toBe(LEASE_EXPIRED_MESSAGE);
+        }
+      },
+    );
 
     contractTest(ctx, 'extend() keeps a job leased past its original lease', [requires.extend], async () => {
       const q = ctx.queue('extend');
@@ -59,62 +69,82 @@ export function leaseSuite(ctx: SuiteContext): void {
   });
 
   describe('stale lease', () => {
-    contractTest(ctx, 'ack() with a foreign token rejects with LEASE_LOST and changes nothing', [], async () => {
-      const q = ctx.queue('foreign');
-      await ctx.client().add(q, 'x');
-      const [job] = await ctx.backend().pop([q], { max: 1, leaseMs: 60_000 });
-      const forged: LeaseHandle = { id: job!.id, queue: q, lease: { token: 'not-the-token' } };
-      await expectCode(ctx.backend().ack(forged), 'LEASE_LOST');
-      await expectCode(ctx.backend().requeue(forged, { dead: true }), 'LEASE_LOST');
-      if (ctx.capabilities().extend) await expectCode(ctx.backend().extend(forged, 1000), 'LEASE_LOST');
-      expect(await ctx.backend().pop([q], { max: 1 })).toEqual([]);
-      await ctx.backend().ack(job!);
-      await expectCode(ctx.backend().ack(job!), 'LEASE_LOST');
-    });
+    contractTest(
+      ctx,
+      'ack() with a foreign token rejects with LEASE_LOST and changes nothing',
+      [],
+      async () => {
+        const q = ctx.queue('foreign');
+        await ctx.client().add(q, 'x');
+        const [job] = await ctx.backend().pop([q], { max: 1, leaseMs: 60_000 });
+        const forged: LeaseHandle = { id: job!.id, queue: q, lease: { token: 'not-the-token' } };
+        await expectCode(ctx.backend().ack(forged), 'LEASE_LOST');
+        await expectCode(ctx.backend().requeue(forged, { dead: true }), 'LEASE_LOST');
+        if (ctx.capabilities().extend) await expectCode(ctx.backend().extend(forged, 1000), 'LEASE_LOST');
+        expect(await ctx.backend().pop([q], { max: 1 })).toEqual([]);
+        await ctx.backend().ack(job!);
+        await expectCode(ctx.backend().ack(job!), 'LEASE_LOST');
+      },
+    );
 
-    contractTest(ctx, 'ack/requeue/extend() after the lease expired and the job was re-popped reject with LEASE_LOST', [], async () => {
-      const q = ctx.queue('stale');
-      await ctx.client().add(q, 'x', { attempts: 5 });
-      const lease = ctx.shortLeaseMs();
-      const [stale] = await ctx.backend().pop([q], { max: 1, leaseMs: lease });
-      await sleep(lease + 50);
-      const [fresh] = await ctx.popUntil(q, 1, { waitMs: ctx.scaled(10_000) });
-      expect(fresh?.id).toBe(stale?.id);
-      await expectCode(ctx.backend().ack(stale!), 'LEASE_LOST');
-      await expectCode(ctx.backend().requeue(stale!, { dead: true }), 'LEASE_LOST');
-      if (ctx.capabilities().extend) await expectCode(ctx.backend().extend(stale!, 60_000), 'LEASE_LOST');
-      await ctx.backend().ack(fresh!);
-      expect(await ctx.backend().pop([q], { max: 1 })).toEqual([]);
-    });
+    contractTest(
+      ctx,
+      'ack/requeue/extend() after the lease expired and the job was re-popped reject with LEASE_LOST',
+      [],
+      async () => {
+        const q = ctx.queue('stale');
+        await ctx.client().add(q, 'x', { attempts: 5 });
+        const lease = ctx.shortLeaseMs();
+        const [stale] = await ctx.backend().pop([q], { max: 1, leaseMs: lease });
+        await sleep(lease + 50);
+        const [fresh] = await ctx.popUntil(q, 1, { waitMs: ctx.scaled(10_000) });
+        expect(fresh?.id).toBe(stale?.id);
+        await expectCode(ctx.backend().ack(stale!), 'LEASE_LOST');
+        await expectCode(ctx.backend().requeue(stale!, { dead: true }), 'LEASE_LOST');
+        if (ctx.capabilities().extend) await expectCode(ctx.backend().extend(stale!, 60_000), 'LEASE_LOST');
+        await ctx.backend().ack(fresh!);
+        expect(await ctx.backend().pop([q], { max: 1 })).toEqual([]);
+      },
+    );
 
-    contractTest(ctx, 'ackMany() acks every job it holds a lease on and reports the others as LEASE_LOST', [], async (t) => {
-      const backend = ctx.backend();
-      if (!backend.ackMany) {
-        t.skip('unsupported: backend has no batch ack (ackMany); single acks are used');
-        return;
-      }
-      const q = ctx.queue('ackmany');
-      await ctx.client().addMany([1, 2, 3].map((payload) => ({ queue: q, payload })));
-      const jobs = await ctx.popUntil(q, 3);
-      const forged: LeaseHandle = { id: jobs[1]!.id, queue: q, lease: { token: 'forged' } };
-      const outcome = await backend.ackMany([jobs[0]!, forged, jobs[2]!]);
-      expect(outcome[0]).toBeNull();
-      expect(outcome[1]).toMatchObject({ code: 'LEASE_LOST' });
-      expect(outcome[2]).toBeNull();
-      await backend.ack(jobs[1]!);
-      await expectCode(backend.ack(jobs[0]!), 'LEASE_LOST');
-    });
+    contractTest(
+      ctx,
+      'ackMany() acks every job it holds a lease on and reports the others as LEASE_LOST',
+      [],
+      async (t) => {
+        const backend = ctx.backend();
+        if (!backend.ackMany) {
+          t.skip('unsupported: backend has no batch ack (ackMany); single acks are used');
+          return;
+        }
+        const q = ctx.queue('ackmany');
+        await ctx.client().addMany([1, 2, 3].map((payload) => ({ queue: q, payload })));
+        const jobs = await ctx.popUntil(q, 3);
+        const forged: LeaseHandle = { id: jobs[1]!.id, queue: q, lease: { token: 'forged' } };
+        const outcome = await backend.ackMany([jobs[0]!, forged, jobs[2]!]);
+        expect(outcome[0]).toBeNull();
+        expect(outcome[1]).toMatchObject({ code: 'LEASE_LOST' });
+        expect(outcome[2]).toBeNull();
+        await backend.ack(jobs[1]!);
+        await expectCode(backend.ack(jobs[0]!), 'LEASE_LOST');
+      },
+    );
 
-    contractTest(ctx, 'ack() after the lease expired (not yet re-popped) rejects with LEASE_LOST', [], async () => {
-      const q = ctx.queue('expired-ack');
-      await ctx.client().add(q, 'x', { attempts: 5 });
-      const lease = ctx.shortLeaseMs();
-      const [job] = await ctx.backend().pop([q], { max: 1, leaseMs: lease });
-      await sleep(lease + 50);
-      await expectCode(ctx.backend().ack(job!), 'LEASE_LOST');
-      const [again] = await ctx.popUntil(q, 1, { waitMs: ctx.scaled(10_000) });
-      expect(again?.id).toBe(job?.id);
-      await ctx.backend().ack(again!);
-    });
+    contractTest(
+      ctx,
+      'ack() after the lease expired (not yet re-popped) rejects with LEASE_LOST',
+      [],
+      async () => {
+        const q = ctx.queue('expired-ack');
+        await ctx.client().add(q, 'x', { attempts: 5 });
+        const lease = ctx.shortLeaseMs();
+        const [job] = await ctx.backend().pop([q], { max: 1, leaseMs: lease });
+        await sleep(lease + 50);
+        await expectCode(ctx.backend().ack(job!), 'LEASE_LOST');
+        const [again] = await ctx.popUntil(q, 1, { waitMs: ctx.scaled(10_000) });
+        expect(again?.id).toBe(job?.id);
+        await ctx.backend().ack(again!);
+      },
+    );
   });
 }

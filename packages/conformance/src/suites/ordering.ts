@@ -46,6 +46,31 @@ export function orderingSuite(ctx: SuiteContext): void {
       expect(await popOrder(ctx, q, 20)).toEqual(labels);
     });
 
+    contractTest(
+      ctx,
+      'pop({ max: 3 }) takes the three highest-ranked jobs, in rank order',
+      [requires.priorities],
+      async () => {
+        const q = ctx.queue('batchrank');
+        const runAt = Date.now() - 1000;
+        await ctx.client().addMany(
+          [
+            ['e', 0],
+            ['b', 5],
+            ['f', 0],
+            ['a', 7],
+            ['c', 5],
+            ['d', 1],
+          ].map(([payload, priority]) => ({ queue: q, payload, priority: priority as number, runAt })),
+        );
+        const batch = await ctx.backend().pop([q], { max: 3, leaseMs: 60_000 });
+        expect(batch.map((j) => JSON.parse(j.payload))).toEqual(['a', 'b', 'c']);
+        const rest = await ctx.popUntil(q, 3);
+        expect(rest.map((j) => JSON.parse(j.payload))).toEqual(['d', 'e', 'f']);
+        await Promise.all([...batch, ...rest].map((j) => ctx.backend().ack(j)));
+      },
+    );
+
     contractTest(ctx, 'pop(max) returns jobs from several queues, never more than max', [], async () => {
       const a = ctx.queue('multi-a');
       const b = ctx.queue('multi-b');
@@ -64,20 +89,25 @@ export function orderingSuite(ctx: SuiteContext): void {
   });
 
   describe('delays', () => {
-    contractTest(ctx, 'a delayed job is invisible until its runAt, then popped', [requires.delays], async () => {
-      const q = ctx.queue('delay');
-      const delay = ctx.scaled(600);
-      const added = Date.now();
-      await ctx.client().add(q, 'later', { delay });
-      await ctx.client().add(q, 'now');
-      const [first] = await ctx.backend().pop([q], { max: 5, leaseMs: 60_000 });
-      expect(first && JSON.parse(first.payload)).toBe('now');
-      expect(await ctx.backend().pop([q], { max: 5 })).toEqual([]);
-      const later = await ctx.popUntil(q, 1, { waitMs: ctx.scaled(10_000) });
-      expect(later).toHaveLength(1);
-      expect(Date.now() - added).toBeGreaterThanOrEqual(delay - 20);
-      await ctx.backend().ack(first!);
-      await ctx.backend().ack(later[0]!);
-    });
+    contractTest(
+      ctx,
+      'a delayed job is invisible until its runAt, then popped',
+      [requires.delays],
+      async () => {
+        const q = ctx.queue('delay');
+        const delay = ctx.scaled(600);
+        const added = Date.now();
+        await ctx.client().add(q, 'later', { delay });
+        await ctx.client().add(q, 'now');
+        const [first] = await ctx.backend().pop([q], { max: 5, leaseMs: 60_000 });
+        expect(first && JSON.parse(first.payload)).toBe('now');
+        expect(await ctx.backend().pop([q], { max: 5 })).toEqual([]);
+        const later = await ctx.popUntil(q, 1, { waitMs: ctx.scaled(10_000) });
+        expect(later).toHaveLength(1);
+        expect(Date.now() - added).toBeGreaterThanOrEqual(delay - 20);
+        await ctx.backend().ack(first!);
+        await ctx.backend().ack(later[0]!);
+      },
+    );
   });
 }

@@ -4,23 +4,28 @@ import { contractTest, recordDetail } from '../contract-test.js';
 
 export function waitSuite(ctx: SuiteContext): void {
   describe('wait', () => {
-    contractTest(ctx, 'pop({ waitMs }) on an empty queue returns soon after a push from another instance', [], async (t) => {
-      const q = ctx.queue('wake');
-      const producer = await ctx.openAnother();
-      const waitMs = ctx.scaled(10_000);
-      const popping = ctx.backend().pop([q], { max: 1, leaseMs: 60_000, waitMs });
-      await new Promise((r) => setTimeout(r, ctx.scaled(200)));
-      const pushed = Date.now();
-      const [res] = await producer.push([
-        { queue: q, payload: '"wake"', priority: 0, runAt: new Date(pushed), maxAttempts: 1 },
-      ]);
-      const jobs = await popping;
-      const latency = Date.now() - pushed;
-      expect(jobs.map((j) => j.id)).toEqual([res!.id]);
-      expect(latency).toBeLessThan(waitMs);
-      recordDetail(t, `wake-up ${latency} ms after push`);
-      await ctx.backend().ack(jobs[0]!);
-    });
+    contractTest(
+      ctx,
+      'pop({ waitMs }) on an empty queue returns soon after a push from another instance',
+      [],
+      async (t) => {
+        const q = ctx.queue('wake');
+        const producer = await ctx.openAnother();
+        const waitMs = ctx.scaled(10_000);
+        const popping = ctx.backend().pop([q], { max: 1, leaseMs: 60_000, waitMs });
+        await new Promise((r) => setTimeout(r, ctx.scaled(200)));
+        const pushed = Date.now();
+        const [res] = await producer.push([
+          { queue: q, payload: '"wake"', priority: 0, runAt: new Date(pushed), maxAttempts: 1 },
+        ]);
+        const jobs = await popping;
+        const latency = Date.now() - pushed;
+        expect(jobs.map((j) => j.id)).toEqual([res!.id]);
+        expect(latency).toBeLessThan(waitMs);
+        recordDetail(t, `wake-up ${latency} ms after push`);
+        await ctx.backend().ack(jobs[0]!);
+      },
+    );
 
     contractTest(ctx, 'pop({ waitMs }) returns [] at the deadline when nothing arrives', [], async () => {
       const q = ctx.queue('deadline');

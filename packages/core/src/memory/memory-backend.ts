@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Backend, Capabilities, Inspector, PopOptions, RequeueOptions, StateCounts } from '../backend.js';
+import type {
+  Backend,
+  Capabilities,
+  Inspector,
+  PopOptions,
+  RequeueOptions,
+  StateCounts,
+} from '../backend.js';
 import { DEFAULT_LEASE_MS } from '../backend.js';
 import { BackendClosedError, LeaseLostError } from '../errors.js';
-import type { JobRecord, JobState, LeaseHandle, LeasedJobRecord, NewJob, PushResult } from '../job.js';
+import type { JobRecord, JobState, LeasedJobRecord, LeaseHandle, NewJob, PushResult } from '../job.js';
 import { leaseExpiredError } from '../lease.js';
 import { pageBounds } from '../paging.js';
 import { pollingWait, WakeSignal } from '../wait.js';
@@ -90,7 +97,14 @@ export class MemoryBackend implements Backend {
       }
       const seq = ++s.seq;
       const id = String(seq);
-      const stored: StoredJob = { ...job, id, attemptsMade: 0, createdAt: new Date(now), stored: 'pending', seq };
+      const stored: StoredJob = {
+        ...job,
+        id,
+        attemptsMade: 0,
+        createdAt: new Date(now),
+        stored: 'pending',
+        seq,
+      };
       s.jobs.set(id, stored);
       if (job.uniqueKey !== undefined) s.unique.set(uniqueSlot(job.queue, job.uniqueKey), id);
       results.push({ id, duplicate: false });
@@ -129,7 +143,10 @@ export class MemoryBackend implements Backend {
       job.attemptsMade += 1;
       job.leaseToken = randomUUID();
       job.leaseExpiresAt = now + leaseMs;
-      return { ...copy(job, 'active'), lease: { token: job.leaseToken, expiresAt: new Date(job.leaseExpiresAt) } };
+      return {
+        ...copy(job, 'active'),
+        lease: { token: job.leaseToken, expiresAt: new Date(job.leaseExpiresAt) },
+      };
     });
   }
 
@@ -137,7 +154,12 @@ export class MemoryBackend implements Backend {
     let next: number | undefined;
     for (const job of this.store.jobs.values()) {
       if (!queues.includes(job.queue)) continue;
-      const t = job.stored === 'pending' ? job.runAt.getTime() : job.stored === 'active' ? job.leaseExpiresAt : undefined;
+      const t =
+        job.stored === 'pending'
+          ? job.runAt.getTime()
+          : job.stored === 'active'
+            ? job.leaseExpiresAt
+            : undefined;
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     return next;
@@ -198,8 +220,7 @@ export class MemoryBackend implements Backend {
   private leased(handle: LeaseHandle): StoredJob {
     const job = this.store.jobs.get(handle.id);
     if (
-      !job ||
-      job.stored !== 'active' ||
+      job?.stored !== 'active' ||
       job.leaseToken !== handle.lease.token ||
       (job.leaseExpiresAt ?? 0) <= Date.now()
     ) {
@@ -264,7 +285,11 @@ class MemoryInspector implements Inspector {
     return counts;
   }
 
-  async list(queue: string, state: JobState, options: { offset?: number; limit?: number } = {}): Promise<JobRecord[]> {
+  async list(
+    queue: string,
+    state: JobState,
+    options: { offset?: number; limit?: number } = {},
+  ): Promise<JobRecord[]> {
     const now = Date.now();
     const { offset, limit } = pageBounds(options);
     const jobs = this.jobsOf(queue).filter((j) => publicState(j, now) === state);
@@ -301,7 +326,11 @@ class MemoryInspector implements Inspector {
     return moved;
   }
 
-  async deleteJobs(queue: string, state: Exclude<JobState, 'active'>, ids?: readonly string[]): Promise<number> {
+  async deleteJobs(
+    queue: string,
+    state: Exclude<JobState, 'active'>,
+    ids?: readonly string[],
+  ): Promise<number> {
     const now = Date.now();
     const wanted = ids ? new Set(ids) : undefined;
     let deleted = 0;
@@ -321,7 +350,10 @@ class MemoryInspector implements Inspector {
 
   private remove(job: StoredJob): void {
     this.store.jobs.delete(job.id);
-    if (job.uniqueKey !== undefined && this.store.unique.get(uniqueSlot(job.queue, job.uniqueKey)) === job.id) {
+    if (
+      job.uniqueKey !== undefined &&
+      this.store.unique.get(uniqueSlot(job.queue, job.uniqueKey)) === job.id
+    ) {
       this.store.unique.delete(uniqueSlot(job.queue, job.uniqueKey));
     }
   }
@@ -338,4 +370,3 @@ export function createMemoryBackend(url = 'memory:'): MemoryBackend {
   }
   return new MemoryBackend(store);
 }
-
