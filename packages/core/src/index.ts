@@ -10,6 +10,7 @@ export * from './json.js';
 export * from './lease.js';
 export { createMemoryBackend, MemoryBackend } from './memory/memory-backend.js';
 export * from './paging.js';
+export * from './pop-options.js';
 export * from './queue-name.js';
 export * from './resolve-backend.js';
 export * from './serialize.js';

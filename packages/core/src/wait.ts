@@ -92,9 +92,11 @@ export async function pollingWait<T>(options: PollingWaitOptions<T>): Promise<T[
       let woken = false;
       if (options.wake) woken = await options.wake.wait(sleepMs, options.signal);
       else await sleep(sleepMs, options.signal);
-      interval = woken ? minPoll : Math.min(maxPoll, interval * 2);
       if (options.signal?.aborted) return [];
-      if (woken || !options.changed || options.changed()) break;
+      // a sign of activity (a push here, a commit elsewhere) resets polling to its fastest
+      const active = woken || (options.changed?.() ?? false);
+      interval = active ? minPoll : Math.min(maxPoll, interval * 2);
+      if (active || !options.changed) break;
       if (due !== undefined && Date.now() >= due) break;
       if (Date.now() >= deadline) break;
     }

@@ -7,11 +7,11 @@ import type {
   RequeueOptions,
   StateCounts,
 } from '../backend.js';
-import { DEFAULT_LEASE_MS } from '../backend.js';
 import { BackendClosedError, LeaseLostError } from '../errors.js';
 import type { JobRecord, JobState, LeasedJobRecord, LeaseHandle, NewJob, PushResult } from '../job.js';
 import { leaseExpiredError } from '../lease.js';
 import { pageBounds } from '../paging.js';
+import { assertJobState, assertLeaseMs, normalizePopOptions } from '../pop-options.js';
 import { pollingWait, WakeSignal } from '../wait.js';
 
 /** Stored state: `pending` is waiting or delayed depending on `runAt`. */
@@ -115,12 +115,14 @@ export class MemoryBackend implements Backend {
 
   async pop(queues: readonly string[], options: PopOptions = {}): Promise<LeasedJobRecord[]> {
     this.assertOpen();
-    const attempt = async () => this.popNow(queues, options.max ?? 1, options.leaseMs ?? DEFAULT_LEASE_MS);
-    if (!options.waitMs) return attempt();
+    const { max, leaseMs, waitMs, signal } = normalizePopOptions(options);
+    // a pop still waiting when close() is called ends with nothing rather than leasing jobs
+    const attempt = async () => (this.closed ? [] : this.popNow(queues, max, leaseMs));
+    if (!waitMs) return attempt();
     return pollingWait({
       attempt,
-      waitMs: options.waitMs,
-      signal: options.signal,
+      waitMs,
+      signal: signal,
       wake: this.store.wake,
       nextDueAt: async () => this.nextDueAt(queues),
       // pushes always ring the doorbell, so polling is only for delays and lease expiries
@@ -207,6 +209,7 @@ export class MemoryBackend implements Backend {
 
   async extend(handle: LeaseHandle, leaseMs: number): Promise<Date> {
     this.assertOpen();
+    assertLeaseMs(leaseMs, 'extend leaseMs');
     const job = this.leased(handle);
     job.leaseExpiresAt = Date.now() + leaseMs;
     return new Date(job.leaseExpiresAt);
@@ -214,6 +217,7 @@ export class MemoryBackend implements Backend {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.store.wake.notify();
   }
 
   /** The job iff `handle` holds its current, unexpired lease. */
