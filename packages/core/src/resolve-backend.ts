@@ -49,11 +49,15 @@ export function backendScheme(url: string): string {
   return match[1]!.toLowerCase();
 }
 
-/** A URL safe to print: any password is replaced by `***`. */
-export function redactUrl(url: string): string {
-  return url
-    .replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, '$1***@')
-    .replace(/([?&](?:password|secret|secretAccessKey|sessionToken)=)[^&]*/gi, '$1***');
+const URL_USERINFO = /([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/@:\s]*:)[^@\s/]*@/g;
+const URL_SECRET_PARAMS = /([?&](?:password|secret|secretAccessKey|sessionToken|token|apiKey|api_key)=)[^&\s]*/gi;
+
+/**
+ * A URL (or any text holding URLs, such as a driver's error message) safe to print: passwords
+ * in `scheme://user:password@host` and secret query parameters become `***`.
+ */
+export function redactUrl(text: string): string {
+  return text.replace(URL_USERINFO, '$1***@').replace(URL_SECRET_PARAMS, '$1***');
 }
 
 /** Open the backend a URL names, loading its package on demand. Application code never changes between backends. */

@@ -1,0 +1,5 @@
+// One line per command: each module exports `register(program)`.
+export * as add from './add.js';
+export * as conformance from './conformance.js';
+export * as stats from './stats.js';
+export * as work from './work.js';

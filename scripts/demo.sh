@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `pnpm demo`: ilkkun on the embedded SQLite backend, no server needed.
+# Steps: 1 build · 2 a fresh demo store · 3 enqueue jobs with the CLI · 4 show the queues.
+# (When the runner lands, a step between 3 and 4 starts workers that drain the queues.)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 TURBO_NO_UPDATE_NOTIFIER=1
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+ilkkun() {
+  local shown=() arg
+  for arg in "$@"; do [[ $arg =~ ^[A-Za-z0-9_.:/=+-]+$ ]] && shown+=("$arg") || shown+=("'$arg'"); done
+  printf '$ ilkkun %s\n' "${shown[*]}"
+  node packages/cli/dist/bin.js "$@"
+}
+
+say '1. build'
+pnpm turbo run build --output-logs=errors-only
+
+say '2. a fresh demo store (SQLite file, no server)'
+mkdir -p .ilkkun
+rm -f .ilkkun/demo.db .ilkkun/demo.db-wal .ilkkun/demo.db-shm
+export ILKKUN_URL=sqlite:./.ilkkun/demo.db
+echo "ILKKUN_URL=$ILKKUN_URL"
+
+say '3. enqueue jobs'
+ilkkun add emails '{"to":"ada@example.com","template":"welcome"}'
+ilkkun add emails '{"to":"grace@example.com","template":"welcome"}' --priority 10
+ilkkun add reports '{"day":"2026-01-01"}' --delay 60000 --unique-key report:2026-01-01
+ilkkun add reports '{"day":"2026-01-01"}' --unique-key report:2026-01-01 # same key: not added again
+printf '{"n":%d}\n' 1 2 3 4 5 | ilkkun add numbers - --many
+
+say '4. the queues'
+ilkkun stats
