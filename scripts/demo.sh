@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # `pnpm demo`: ilkkun on the embedded SQLite backend, no server needed.
-# Steps: 1 build · 2 a fresh demo store · 3 enqueue jobs with the CLI · 4 show the queues.
-# (When the runner lands, a step between 3 and 4 starts workers that drain the queues.)
+# Steps: 1 build · 2 a fresh demo store · 3 the CLI · 4 a worker pool drains ~200 jobs · 5 the queues.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 TURBO_NO_UPDATE_NOTIFIER=1
@@ -23,12 +22,14 @@ rm -f .ilkkun/demo.db .ilkkun/demo.db-wal .ilkkun/demo.db-shm
 export ILKKUN_URL=sqlite:./.ilkkun/demo.db
 echo "ILKKUN_URL=$ILKKUN_URL"
 
-say '3. enqueue jobs'
-ilkkun add emails '{"to":"ada@example.com","template":"welcome"}'
-ilkkun add emails '{"to":"grace@example.com","template":"welcome"}' --priority 10
-ilkkun add reports '{"day":"2026-01-01"}' --delay 60000 --unique-key report:2026-01-01
+say '3. the CLI: add jobs by hand (to queues no worker in this demo serves, so they stay waiting)'
+ilkkun add emails '{"to":"ada@example.com","template":"welcome"}' --priority 10
+ilkkun add reports '{"day":"2026-01-01"}' --unique-key report:2026-01-01
 ilkkun add reports '{"day":"2026-01-01"}' --unique-key report:2026-01-01 # same key: not added again
-printf '{"n":%d}\n' 1 2 3 4 5 | ilkkun add numbers - --many
+ilkkun stats
 
-say '4. the queues'
+say '4. ~200 jobs of four kinds, worked by a pool (inline slots + child processes) until drained'
+node apps/demo/dist/main.js
+
+say '5. the queues afterwards (dead jobs stay for inspection and retry)'
 ilkkun stats

@@ -1,0 +1,116 @@
+import type { Backend } from '@ilkkun/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRunner, type Runner } from '../src/index.js';
+import { backendCases, client, collect, eventually, queueName } from './helpers.js';
+
+describe.each(backendCases)('hooks and events on $name', (backendCase) => {
+  let backend: Backend;
+  let cleanup: () => Promise<void>;
+  const runners: Runner[] = [];
+  beforeEach(async () => {
+    ({ backend, cleanup } = await backendCase.open());
+  });
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((r) => r.stop({ graceMs: 0 })));
+    await cleanup();
+  });
+
+  it('runs hooks around work and emits events in order', async () => {
+    const q = queueName('hooks');
+    const trail: string[] = [];
+    const runner = createRunner({
+      backend,
+      handlers: {
+        [q]: async (job, ctx) => {
+          trail.push(`handler:${(job.payload as { ok: boolean }).ok}`);
+          ctx.log('working', { step: 1 });
+          if (!(job.payload as { ok: boolean }).ok) throw new Error('bad');
+          return 42;
+        },
+      },
+      global: { waitMs: 100, concurrency: 1 },
+      hooks: {
+        beforeWork: (job) => void trail.push(`before:${job.id}`),
+        afterWork: (job, outcome) => void trail.push(`after:${job.id}:${outcome.ok}`),
+        onFailure: (job, error, info) =>
+          void trail.push(`onFailure:${job.id}:${error.message}:${info.willRetry}`),
+        onWorkerStart: () => void trail.push('workerStart'),
+      },
+    });
+    runners.push(runner);
+    const events: string[] = [];
+    for (const name of ['job:start', 'job:complete', 'job:fail', 'job:dead', 'job:log'] as const) {
+      runner.on(name, (p) => events.push(`${name}:${p.job.id}`));
+    }
+    const completed = collect(runner, 'job:complete');
+    const logs = collect(runner, 'job:log');
+    const workerStarts = collect(runner, 'worker:start');
+    const poolStarts = collect(runner, 'pool:start');
+    await runner.start();
+    const c = client(backend);
+    const { id: good } = await c.add(q, { ok: true });
+    await eventually(() => completed.length === 1);
+    const { id: bad } = await c.add(q, { ok: false }, { attempts: 1 });
+    await eventually(() => events.includes(`job:dead:${bad}`));
+    await eventually(() => trail.some((t) => t.startsWith('onFailure')));
+    expect(completed[0]!.result).toBe(42);
+    expect(logs[0]).toMatchObject({ message: 'working', data: { step: 1 } });
+    expect(workerStarts).toHaveLength(1);
+    expect(poolStarts[0]).toMatchObject({ slots: 1 });
+    expect(trail).toEqual([
+      `before:${good}`,
+      'handler:true',
+      `after:${good}:true`,
+      `before:${bad}`,
+      'handler:false',
+      `after:${bad}:false`,
+      `onFailure:${bad}:bad:false`,
+    ]);
+    expect(events).toEqual([
+      `job:start:${good}`,
+      `job:log:${good}`,
+      `job:complete:${good}`,
+      `job:start:${bad}`,
+      `job:log:${bad}`,
+      `job:fail:${bad}`,
+      `job:dead:${bad}`,
+    ]);
+  });
+
+  it('a throwing beforeWork fails the attempt; throwing listeners and afterWork are reported, not fatal', async () => {
+    const q = queueName('hook-throws');
+    let handled = 0;
+    const runner = createRunner({
+      backend,
+      handlers: {
+        [q]: async () => {
+          handled++;
+        },
+      },
+      global: { waitMs: 100 },
+      hooks: {
+        beforeWork: (job) => {
+          if (job.attemptsMade === 1) throw new Error('not yet');
+        },
+        afterWork: () => {
+          throw new Error('after broke');
+        },
+      },
+    });
+    runners.push(runner);
+    runner.on('job:start', () => {
+      throw new Error('listener broke');
+    });
+    const errors = collect(runner, 'error');
+    const retries = collect(runner, 'job:retry');
+    const completed = collect(runner, 'job:complete');
+    await runner.start();
+    await client(backend).add(q, {}, { attempts: 2, backoff: 0 });
+    await eventually(() => completed.length === 1);
+    expect(retries[0]!.error.message).toBe('not yet');
+    expect(handled).toBe(1);
+    expect(errors.map((e) => e.context)).toEqual(
+      expect.arrayContaining(['listener for job:start', 'afterWork hook']),
+    );
+  });
+});
