@@ -50,7 +50,8 @@ export function backendScheme(url: string): string {
 }
 
 const URL_USERINFO = /([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/@:\s]*:)[^@\s/]*@/g;
-const URL_SECRET_PARAMS = /([?&](?:password|secret|secretAccessKey|sessionToken|token|apiKey|api_key)=)[^&\s]*/gi;
+const URL_SECRET_PARAMS =
+  /([?&](?:password|secret|secretAccessKey|sessionToken|token|apiKey|api_key)=)[^&\s]*/gi;
 
 /**
  * A URL (or any text holding URLs, such as a driver's error message) safe to print: passwords

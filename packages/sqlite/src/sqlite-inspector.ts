@@ -1,6 +1,5 @@
 import {
   assertJobState,
-  ConfigError,
   type Inspector,
   type JobRecord,
   type JobState,

@@ -294,6 +294,7 @@ class MemoryInspector implements Inspector {
     state: JobState,
     options: { offset?: number; limit?: number } = {},
   ): Promise<JobRecord[]> {
+    assertJobState(state);
     const now = Date.now();
     const { offset, limit } = pageBounds(options);
     const jobs = this.jobsOf(queue).filter((j) => publicState(j, now) === state);
@@ -335,6 +336,7 @@ class MemoryInspector implements Inspector {
     state: Exclude<JobState, 'active'>,
     ids?: readonly string[],
   ): Promise<number> {
+    assertJobState(state, false);
     const now = Date.now();
     const wanted = ids ? new Set(ids) : undefined;
     let deleted = 0;
