@@ -14,7 +14,12 @@ export type IlkkunErrorCode =
   | 'BACKEND_NOT_INSTALLED'
   | 'BACKEND_CLOSED'
   | 'UNSUPPORTED_FEATURE'
-  | 'JOB_NOT_FOUND';
+  | 'JOB_NOT_FOUND'
+  // outcomes of one job run, recorded as its lastError by the runner
+  | 'JOB_TIMEOUT'
+  | 'WORKER_CRASHED'
+  | 'JOB_RELEASED'
+  | 'UNRECOVERABLE';
 
 export interface IlkkunErrorOptions {
   cause?: unknown;

@@ -1,24 +1,24 @@
+import { IlkkunError } from '@ilkkun/core';
+
 /**
  * Errors the runner puts on a job or uses as an abort reason. They describe what happened to a
- * *job* (recorded as its `lastError`), not a misuse of the API, so they are plain `Error`s with a
- * stable `name`: that name survives the trip through a child process and into the store, where
- * core's `IlkkunError` codes do not apply. Misuse (bad settings, unknown queue) throws core's
- * `ConfigError`; a lost lease is core's `LeaseLostError`.
+ * *job* (recorded as its `lastError`), not a misuse of the API. Each has a stable `code` like
+ * every ilkkun error, and a stable `name`: only the name survives the trip through a child
+ * process and into the store, so the runner recognises them by name. Misuse (bad settings,
+ * unknown queue) throws core's `ConfigError`; a lost lease is core's `LeaseLostError`.
  */
 
 /** The job ran longer than its queue's `timeoutMs`; the handler's signal is aborted with this. */
-export class JobTimeoutError extends Error {
-  override readonly name = 'JobTimeoutError';
+export class JobTimeoutError extends IlkkunError {
   readonly timeoutMs: number;
   constructor(jobId: string, timeoutMs: number) {
-    super(`job ${jobId} timed out after ${timeoutMs} ms`);
+    super('JOB_TIMEOUT', `job ${jobId} timed out after ${timeoutMs} ms`, { retryable: true });
     this.timeoutMs = timeoutMs;
   }
 }
 
 /** The child process running the job exited (crash, `process.exit`, OOM kill) before answering. */
-export class WorkerCrashedError extends Error {
-  override readonly name = 'WorkerCrashedError';
+export class WorkerCrashedError extends IlkkunError {
   readonly pid: number | undefined;
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -29,7 +29,13 @@ export class WorkerCrashedError extends Error {
     detail?: string,
   ) {
     const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
-    super(`worker process ${pid ?? '?'} ${how} while running the job${detail ? `: ${detail}` : ''}`);
+    super(
+      'WORKER_CRASHED',
+      `worker process ${pid ?? '?'} ${how} while running the job${detail ? `: ${detail}` : ''}`,
+      {
+        retryable: true,
+      },
+    );
     this.pid = pid;
     this.exitCode = exitCode;
     this.signal = signal;
@@ -37,10 +43,9 @@ export class WorkerCrashedError extends Error {
 }
 
 /** Abort reason when the runner stops and hands the job back unfinished (not counted as an attempt). */
-export class JobReleasedError extends Error {
-  override readonly name = 'JobReleasedError';
+export class JobReleasedError extends IlkkunError {
   constructor(jobId: string) {
-    super(`job ${jobId} released: the runner is shutting down`);
+    super('JOB_RELEASED', `job ${jobId} released: the runner is shutting down`, { retryable: true });
   }
 }
 
@@ -48,8 +53,10 @@ export class JobReleasedError extends Error {
  * Throw this from a handler when retrying cannot help (bad input, a deleted record): the job goes
  * straight to `dead`. Recognised by `name`, so it works from child processes and duplicate installs.
  */
-export class UnrecoverableError extends Error {
-  override readonly name: string = 'UnrecoverableError';
+export class UnrecoverableError extends IlkkunError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNRECOVERABLE', message, options);
+  }
 }
 
 /** An error-like value made safe to send between processes and to store. */
