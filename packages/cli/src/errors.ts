@@ -33,6 +33,11 @@ const EXIT_BY_CODE: Readonly<Record<IlkkunErrorCode, number>> = {
   BACKEND_CLOSED: EXIT_FAILURE,
   UNSUPPORTED_FEATURE: EXIT_FAILURE,
   JOB_NOT_FOUND: EXIT_FAILURE,
+  // job outcomes (a handler timed out, a worker died): operational, not the caller's input
+  JOB_TIMEOUT: EXIT_FAILURE,
+  WORKER_CRASHED: EXIT_FAILURE,
+  JOB_RELEASED: EXIT_FAILURE,
+  UNRECOVERABLE: EXIT_FAILURE,
 };
 
 interface CodedError {
