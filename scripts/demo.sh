@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `pnpm demo`: ilkkun on the embedded SQLite backend, no server needed.
-# Steps: 1 build · 2 a fresh demo store · 3 the CLI · 4 a worker pool drains ~200 jobs · 5 the queues.
+# Steps: 1 build · 2 a fresh demo store · 3 the CLI · 4 the seed 002 photo app under load · 5 the queues.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 TURBO_NO_UPDATE_NOTIFIER=1
@@ -28,7 +28,7 @@ ilkkun add reports '{"day":"2026-01-01"}' --unique-key report:2026-01-01
 ilkkun add reports '{"day":"2026-01-01"}' --unique-key report:2026-01-01 # same key: not added again
 ilkkun stats
 
-say '4. ~200 jobs of four kinds, worked by a pool (inline slots + child processes) until drained'
+say '4. seed 002: 300 photo uploads answered at once; crop, thumbnail and push jobs worked behind them'
 node apps/demo/dist/main.js
 
 say '5. the queues afterwards (dead jobs stay for inspection and retry)'

@@ -1,130 +1,267 @@
 import { cpus } from 'node:os';
-import type { Backend } from '@ilkkun/core';
-import { openBackend, redactUrl } from '@ilkkun/core';
-import { addBulk, addOneByOne, pickupLatency, processThroughput } from './scenarios.js';
-import { median } from './stats.js';
+import { openIlkkun } from './ilkkun.js';
+import { Progress } from './progress.js';
+import { rival } from './rivals/index.js';
+import { median, percentile, round } from './stats.js';
+import type { BenchSystem, Measured } from './system.js';
+
+export type Workload = 'enqueue' | 'enqueue-bulk' | 'process' | 'latency';
+export const WORKLOADS: readonly Workload[] = ['enqueue', 'enqueue-bulk', 'process', 'latency'];
 
 export interface BenchOptions {
-  urls: readonly string[];
-  /** runs per metric; the median is reported (default 3) */
-  runs?: number;
-  /** jobs per throughput measurement (default 2000) */
-  jobs?: number;
-  /** one-by-one adds per run (default: min(jobs, 1000)) */
-  addOneJobs?: number;
-  concurrencies?: readonly number[];
-  /** jobs for the pickup-latency measurement (default 200) */
-  pickupJobs?: number;
-  log?: (line: string) => void;
-}
-
-export interface Metric {
-  median: number;
-  runs: number[];
-  unit: string;
-}
-
-export interface BackendResult {
-  backend: string;
+  /** the ilkkun backend to measure */
   url: string;
-  metrics: Record<string, Metric>;
+  /** rivals to measure beside it, by name (`rivals/index.ts`) */
+  rivals?: readonly string[];
+  /** where the rivals store their jobs (default: each rival's default, redis://127.0.0.1:6379/10) */
+  rivalUrl?: string;
+  /** repetitions of every measurement (default 3) */
+  runs?: number;
+  workloads?: readonly Workload[];
+  /** `enqueue`: jobs added one by one per run (default 2 000) */
+  enqueueJobs?: number;
+  /** `enqueue-bulk`: jobs per run (default 10 000), in calls of `batch` (default 1 000) */
+  bulkJobs?: number;
+  batch?: number;
+  /** `process`: jobs drained per run (default 5 000) at each concurrency (default 1, 16, 64) */
+  processJobs?: number;
+  concurrencies?: readonly number[];
+  /** `latency`: jobs per run (default 200) at `latencyRate` per second (default 100), consumer concurrency (default 16) */
+  latencyJobs?: number;
+  latencyRate?: number;
+  latencyConcurrency?: number;
+  /** a consumer that has not finished one measurement after this long fails the run (default 120 s) */
+  timeoutMs?: number;
+  progress?: Progress;
+}
+
+/** One line of the JSON file: exactly the documented shape. */
+export interface ResultLine {
+  system: string;
+  url: string;
+  workload: Workload;
+  concurrency: number;
+  jobsPerSec: { median: number; min: number; max: number };
+  /**
+   * `enqueue`: ms per add call; `enqueue-bulk`: ms per batch call; `latency`: ms from the add
+   * call to the handler's start. `process` has no per-job latency: `null`.
+   */
+  latencyMs: { p50: number; p95: number; p99: number } | null;
 }
 
 export interface BenchReport {
-  date: string;
-  node: string;
-  platform: string;
-  cpu: string;
-  cpus: number;
-  runs: number;
-  jobs: number;
-  results: BackendResult[];
+  results: ResultLine[];
 }
 
-/** Every metric for every URL, each run on a freshly opened backend; medians of `runs` runs. */
-export async function runBench(options: BenchOptions): Promise<BenchReport> {
-  const runs = options.runs ?? 3;
-  const jobs = options.jobs ?? 2_000;
-  const addOne = options.addOneJobs ?? Math.min(jobs, 1_000);
-  const concurrencies = options.concurrencies ?? [1, 16, 64];
-  const pickupJobs = options.pickupJobs ?? 200;
-  const log = options.log ?? (() => {});
-  const results: BackendResult[] = [];
+export interface BenchRun extends BenchReport {
+  /** the ilkkun system's label; every other system is a rival */
+  ilkkun: string;
+  meta: { runs: number; node: string; cpus: number; cpu: string; date: string; sizes: string };
+}
 
-  for (const url of options.urls) {
-    const samples = new Map<string, { unit: string; values: number[] }>();
-    const record = (name: string, unit: string, value: number) => {
-      const entry = samples.get(name) ?? { unit, values: [] };
-      entry.values.push(value);
-      samples.set(name, entry);
-    };
-    let backendName = '?';
-    for (let run = 1; run <= runs; run++) {
-      log(`${redactUrl(url)}: run ${run}/${runs}`);
-      await withBackend(url, async (backend) => {
-        backendName = backend.name;
-        record('add one-by-one', 'jobs/s', await addOneByOne(backend, addOne));
-        record('add bulk', 'jobs/s', await addBulk(backend, jobs));
-        for (const c of concurrencies) {
-          record(`process c=${c}`, 'jobs/s', await processThroughput(backend, jobs, c));
-        }
-        const pickup = await pickupLatency(backend, pickupJobs);
-        record('pickup p50', 'ms', pickup.p50);
-        record('pickup p99', 'ms', pickup.p99);
+interface Step {
+  workload: Workload;
+  concurrency: number;
+  /** jobs in one measurement (for progress) */
+  jobs: number;
+  measure(system: BenchSystem, tick: (done: number) => void): Promise<Measured>;
+}
+
+/**
+ * Every workload on ilkkun and on each rival, `runs` times. Within a run the systems take turns
+ * on each workload (their order alternating between runs), so drift hits all of them alike.
+ */
+export async function runBench(options: BenchOptions): Promise<BenchRun> {
+  const runs = options.runs ?? 3;
+  const workloads = options.workloads ?? WORKLOADS;
+  const enqueueJobs = options.enqueueJobs ?? 2_000;
+  const bulkJobs = options.bulkJobs ?? 10_000;
+  const batch = options.batch ?? 1_000;
+  const processJobs = options.processJobs ?? 5_000;
+  const concurrencies = options.concurrencies ?? [1, 16, 64];
+  const latencyJobs = options.latencyJobs ?? 200;
+  const latencyRate = options.latencyRate ?? 100;
+  const latencyConcurrency = options.latencyConcurrency ?? 16;
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const progress = options.progress ?? new Progress(undefined);
+
+  const steps: Step[] = [];
+  if (workloads.includes('enqueue')) {
+    steps.push({
+      workload: 'enqueue',
+      concurrency: 1,
+      jobs: enqueueJobs,
+      measure: (s, tick) => s.enqueueOne(enqueueJobs, tick),
+    });
+  }
+  if (workloads.includes('enqueue-bulk')) {
+    steps.push({
+      workload: 'enqueue-bulk',
+      concurrency: 1,
+      jobs: bulkJobs,
+      measure: (s, tick) => s.enqueueBulk(bulkJobs, batch, tick),
+    });
+  }
+  if (workloads.includes('process')) {
+    for (const c of concurrencies) {
+      steps.push({
+        workload: 'process',
+        concurrency: c,
+        jobs: processJobs,
+        measure: (s, tick) => s.process(processJobs, c, tick),
       });
     }
-    const metrics: Record<string, Metric> = {};
-    for (const [name, { unit, values }] of samples)
-      metrics[name] = { median: median(values), runs: values, unit };
-    results.push({ backend: backendName, url: redactUrl(url), metrics });
   }
-  const cpu = cpus()[0]?.model ?? 'unknown';
-  return {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    cpu,
-    cpus: cpus().length,
-    runs,
-    jobs,
-    results,
-  };
-}
+  if (workloads.includes('latency')) {
+    steps.push({
+      workload: 'latency',
+      concurrency: latencyConcurrency,
+      jobs: latencyJobs,
+      measure: (s, tick) => s.latency(latencyJobs, latencyRate, latencyConcurrency, tick),
+    });
+  }
 
-async function withBackend(url: string, fn: (backend: Backend) => Promise<void>): Promise<void> {
-  const backend = await openBackend(url, { importer: (s) => import(s) });
+  const systems: BenchSystem[] = [];
   try {
-    await fn(backend);
+    systems.push(await openIlkkun(options.url, timeoutMs));
+    for (const name of options.rivals ?? []) {
+      const plugin = rival(name);
+      systems.push(await plugin.open(options.rivalUrl ?? plugin.defaultUrl, { timeoutMs }));
+    }
+    // samples[step][system]
+    const samples = steps.map(() =>
+      systems.map(() => ({ rates: [] as number[], latencies: [] as number[] })),
+    );
+    for (let run = 0; run < runs; run++) {
+      const order = run % 2 === 0 ? systems : [...systems].reverse();
+      for (const [k, step] of steps.entries()) {
+        for (const system of order) {
+          const label = `[run ${run + 1}/${runs}] ${step.workload}${step.workload === 'process' ? ` c=${step.concurrency}` : ''} · ${system.system}`;
+          progress.begin(label);
+          const m = await step.measure(system, (done) => progress.tick(done, step.jobs));
+          const rate = m.jobs / m.seconds;
+          const sample = samples[k]![systems.indexOf(system)]!;
+          sample.rates.push(rate);
+          sample.latencies.push(...m.latenciesMs);
+          progress.end(
+            `${Math.round(rate).toLocaleString('en-US')} jobs/s` +
+              (m.latenciesMs.length ? ` · p50 ${percentile(m.latenciesMs, 50).toFixed(2)} ms` : ''),
+          );
+        }
+      }
+    }
+    const results: ResultLine[] = [];
+    for (const [k, step] of steps.entries()) {
+      for (const [j, system] of systems.entries()) {
+        const { rates, latencies } = samples[k]![j]!;
+        results.push({
+          system: system.system,
+          url: system.url,
+          workload: step.workload,
+          concurrency: step.concurrency,
+          jobsPerSec: {
+            median: round(median(rates)),
+            min: round(Math.min(...rates)),
+            max: round(Math.max(...rates)),
+          },
+          latencyMs:
+            latencies.length === 0
+              ? null
+              : {
+                  p50: round(percentile(latencies, 50)),
+                  p95: round(percentile(latencies, 95)),
+                  p99: round(percentile(latencies, 99)),
+                },
+        });
+      }
+    }
+    return {
+      results,
+      ilkkun: systems[0]!.system,
+      meta: {
+        runs,
+        node: process.version,
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model ?? 'unknown',
+        date: new Date().toISOString(),
+        sizes:
+          `enqueue ${enqueueJobs} · enqueue-bulk ${bulkJobs} in batches of ${batch} · process ${processJobs} ` +
+          `at c=${concurrencies.join('/')} · latency ${latencyJobs} at ${latencyRate}/s, c=${latencyConcurrency}`,
+      },
+    };
   } finally {
-    await backend.close();
+    for (const s of systems) {
+      await s
+        .close()
+        .catch((err: unknown) => progress.note(`closing ${s.system}: ${(err as Error).message}`));
+    }
   }
 }
 
-/** A plain-text table: one row per backend, one column per metric (medians). */
-export function formatTable(report: BenchReport): string {
-  const metricNames = [...new Set(report.results.flatMap((r) => Object.keys(r.metrics)))];
-  const header = ['backend', ...metricNames.map((m) => `${m} (${unitOf(report, m)})`)];
-  const rows = report.results.map((r) => [
-    r.backend,
-    ...metricNames.map((m) => {
-      const v = r.metrics[m]?.median;
-      if (v === undefined || Number.isNaN(v)) return '-';
-      return r.metrics[m]!.unit === 'ms' ? v.toFixed(1) : Math.round(v).toLocaleString('en-US');
-    }),
-  ]);
+const fmtRate = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
+const fmtMs = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(2));
+
+/**
+ * The stdout table: one line per workload × system; on a rival's line, ilkkun's figure divided
+ * by the rival's (jobs/s: above 1 means ilkkun is faster; latency p50: below 1 means ilkkun picks
+ * up sooner).
+ */
+export function formatTable(run: BenchRun): string {
+  const header = [
+    'workload',
+    'c',
+    'system',
+    'jobs/s',
+    'min–max',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'ilkkun ÷ rival',
+  ];
+  const rows = run.results.map((r) => {
+    let ratio = '';
+    if (r.system !== run.ilkkun) {
+      const own = run.results.find(
+        (o) => o.system === run.ilkkun && o.workload === r.workload && o.concurrency === r.concurrency,
+      );
+      if (own) {
+        ratio =
+          r.workload === 'latency' && own.latencyMs && r.latencyMs
+            ? `×${(own.latencyMs.p50 / r.latencyMs.p50).toFixed(2)} p50`
+            : `×${(own.jobsPerSec.median / r.jobsPerSec.median).toFixed(2)}`;
+      }
+    }
+    return [
+      r.workload,
+      String(r.concurrency),
+      r.system,
+      fmtRate(r.jobsPerSec.median),
+      `${fmtRate(r.jobsPerSec.min)}–${fmtRate(r.jobsPerSec.max)}`,
+      fmtMs(r.latencyMs?.p50),
+      fmtMs(r.latencyMs?.p95),
+      fmtMs(r.latencyMs?.p99),
+      ratio,
+    ];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const left = new Set([0, 2, 8]);
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    cells
+      .map((c, i) => (left.has(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [
     line(header),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
     '',
-    `median of ${report.runs} runs · ${report.jobs} jobs per throughput run · node ${report.node} · ${report.cpus}× ${report.cpu}`,
+    `median (min–max) of ${run.meta.runs} runs; latency percentiles over all runs' samples · ${run.meta.sizes}`,
+    `node ${run.meta.node} · ${run.meta.cpus}× ${run.meta.cpu} · ${run.meta.date}`,
+    `latency columns: enqueue = per add call, enqueue-bulk = per batch call, latency = add call → handler start; process has none`,
   ].join('\n');
 }
 
-function unitOf(report: BenchReport, metric: string): string {
-  for (const r of report.results) if (r.metrics[metric]) return r.metrics[metric]!.unit;
-  return '';
+/** The JSON file's content: `{ "results": [...] }`, nothing else. */
+export function toJson(run: BenchReport): string {
+  return `${JSON.stringify({ results: run.results }, null, 2)}\n`;
 }

@@ -1,7 +1,7 @@
 import type { Backend } from '@ilkkun/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRunner, type Runner } from '../src/index.js';
-import { backendCases, client, collect, eventually, queueName } from './helpers.js';
+import { backendCases, client, collect, eventually, fixture, queueName } from './helpers.js';
 
 describe.each(backendCases)('hooks and events on $name', (backendCase) => {
   let backend: Backend;
@@ -75,6 +75,51 @@ describe.each(backendCases)('hooks and events on $name', (backendCase) => {
       `job:fail:${bad}`,
       `job:dead:${bad}`,
     ]);
+  });
+
+  it('process mode: onWorkerStart before the jobs of a child end, onWorkerStop after them; before/after around each job', async () => {
+    const q = queueName('hooks-proc');
+    const trail: string[] = [];
+    const runner = createRunner({
+      backend,
+      handlers: { [q]: fixture('echo.mjs') },
+      global: { mode: 'process', concurrency: 1, maxJobsPerWorker: 2, waitMs: 100 },
+      hooks: {
+        onWorkerStart: (w) => void trail.push(`start:${w.pid}`),
+        beforeWork: (job) => void trail.push(`before:${job.id}`),
+        afterWork: (job, outcome) =>
+          void trail.push(`after:${job.id}:${outcome.ok ? (outcome.result as { pid: number }).pid : '?'}`),
+        onWorkerStop: (w) => void trail.push(`stop:${w.pid}`),
+      },
+    });
+    runners.push(runner);
+    const completed = collect(runner, 'job:complete');
+    await runner.start();
+    const ids = (
+      await client(backend).addMany(Array.from({ length: 4 }, (_, n) => ({ queue: q, payload: { n } })))
+    ).map((r) => r.id);
+    await eventually(() => completed.length === 4);
+    await runner.stop();
+    // recycled after 2 jobs: two children ran the 4 jobs
+    const pids = [...new Set(completed.map((c) => (c.result as { pid: number }).pid))];
+    expect(pids).toHaveLength(2);
+    for (const id of ids) {
+      const before = trail.indexOf(`before:${id}`);
+      const after = trail.findIndex((t) => t.startsWith(`after:${id}:`));
+      expect(before).toBeGreaterThanOrEqual(0);
+      expect(after).toBeGreaterThan(before);
+      const pid = Number(trail[after]!.split(':')[2]);
+      // (beforeWork runs before a child is picked, so only the outcome is ordered against the child)
+      expect(trail.indexOf(`start:${pid}`)).toBeGreaterThanOrEqual(0);
+      expect(trail.indexOf(`start:${pid}`)).toBeLessThan(after);
+      expect(trail.indexOf(`stop:${pid}`)).toBeGreaterThan(after);
+    }
+    // every child that started also stopped (the runner stopped them all). A spare still
+    // starting when the runner stops gets onWorkerStop only: it exited, it never started.
+    const started = trail.filter((t) => t.startsWith('start:')).map((t) => t.slice(6));
+    const stopped = trail.filter((t) => t.startsWith('stop:')).map((t) => t.slice(5));
+    for (const pid of started) expect(stopped).toContain(pid);
+    expect(new Set(stopped).size).toBe(stopped.length);
   });
 
   it('a throwing beforeWork fails the attempt; throwing listeners and afterWork are reported, not fatal', async () => {

@@ -73,6 +73,41 @@ describe.each(backendCases)('inline runner on $name', (backendCase) => {
     expect(stored?.lastError).toMatchObject({ message: 'boom', name: 'Error', attempt: 3 });
   });
 
+  it('never starts the next attempt before the backoff runAt', async () => {
+    const q = queueName('backoff-timing');
+    const runner = createRunner({
+      backend,
+      handlers: {
+        [q]: async (job) => {
+          if (job.attemptsMade < 3) throw new Error(`attempt ${job.attemptsMade} fails`);
+          return 'third time lucky';
+        },
+      },
+      global: { waitMs: 100, idleDelayMs: 5 },
+    });
+    const startedAt: number[] = [];
+    runner.on('job:start', () => startedAt.push(Date.now()));
+    const retries = collect(runner, 'job:retry');
+    const completed = collect(runner, 'job:complete');
+    await start(runner);
+    await client(backend).add(
+      q,
+      {},
+      { attempts: 3, backoff: { type: 'exponential', delayMs: 300, jitter: 0 } },
+    );
+    await eventually(() => completed.length === 1, undefined, 'the third attempt to complete');
+    expect(startedAt).toHaveLength(3);
+    expect(retries.map((r) => r.delayMs)).toEqual([300, 600]);
+    for (let i = 0; i < retries.length; i++) {
+      // the job waited out its backoff: attempt i+2 began no earlier than the runAt of retry i
+      expect(startedAt[i + 1]!).toBeGreaterThanOrEqual(retries[i]!.runAt.getTime());
+      expect(retries[i]!.runAt.getTime() - retries[i]!.error.at.getTime()).toBeGreaterThanOrEqual(
+        retries[i]!.delayMs,
+      );
+    }
+    expect(completed[0]!.job.attemptsMade).toBe(3);
+  });
+
   it('records message, name, stack and attempt of a thrown error', async () => {
     const q = queueName('throws');
     class PaymentDeclined extends Error {

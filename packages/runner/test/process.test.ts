@@ -68,6 +68,53 @@ describe.each(backendCases)('process mode on $name', (backendCase) => {
     expect(new WorkerCrashedError(1, 3, null)).toBeInstanceOf(Error);
   });
 
+  it('a child SIGKILLed from outside mid-job: the job is redone and completed exactly once, nothing lost or left active', async () => {
+    const q = queueName('proc-sigkill');
+    const runner = createRunner({
+      backend,
+      handlers: { [q]: fixture('sleep.mjs') },
+      global: { mode: 'process', concurrency: 2, minWorkers: 1, waitMs: 100 },
+    });
+    const starts = collect(runner, 'job:start');
+    const completed = collect(runner, 'job:complete');
+    const fails = collect(runner, 'job:fail');
+    const stops = collect(runner, 'worker:stop');
+    await start(runner);
+    const ids = (
+      await client(backend).addMany(
+        Array.from({ length: 6 }, () => ({ queue: q, payload: { ms: 600 }, attempts: 3, backoff: 0 })),
+      )
+    ).map((r) => r.id);
+    const victim = ids[0]!;
+    // the pid comes from the scoreboard, as an operator would find it (/status)
+    const slot = await eventually(
+      () => runner.status().groups[0]!.slots.find((s) => s.jobId === victim && s.pid !== undefined),
+      undefined,
+      'the first job to be running in a child',
+    );
+    const pid = slot.pid!;
+    expect(pid).not.toBe(process.pid);
+    process.kill(pid, 'SIGKILL');
+    await eventually(() => completed.length === ids.length, undefined, 'every job to complete');
+    // give a would-be duplicate the time to show up
+    await delay(300);
+    const perId = new Map<string, number>();
+    for (const c of completed) perId.set(c.job.id, (perId.get(c.job.id) ?? 0) + 1);
+    expect([...perId.keys()].sort()).toEqual([...ids].sort());
+    for (const n of perId.values()) expect(n).toBe(1);
+    // the victim failed once (crash, attempt counted) and ran again in another child
+    expect(fails).toHaveLength(1);
+    expect(fails[0]!.job.id).toBe(victim);
+    expect(fails[0]!.error).toMatchObject({ name: 'WorkerCrashedError', attempt: 1 });
+    expect(fails[0]!.willRetry).toBe(true);
+    expect(stops.find((s) => s.worker.pid === pid)).toMatchObject({ reason: 'crash', signal: 'SIGKILL' });
+    const redo = completed.find((c) => c.job.id === victim)!;
+    expect(redo.job.attemptsMade).toBe(2);
+    expect((redo.result as { pid: number }).pid).not.toBe(pid);
+    expect(starts.filter((s) => s.job.id === victim)).toHaveLength(2);
+    expect(await backend.inspector!.counts(q)).toMatchObject({ waiting: 0, delayed: 0, active: 0, dead: 0 });
+  });
+
   it('recycles a child after maxJobsPerWorker jobs', async () => {
     const q = queueName('proc-recycle');
     const runner = createRunner({
@@ -138,7 +185,7 @@ describe.each(backendCases)('process mode on $name', (backendCase) => {
     expect(completed).toHaveLength(1);
   });
 
-  it('never runs more children at once than concurrency; grows when busy, shrinks one at a time when idle', async () => {
+  it('never runs more children at once than concurrency; grows to max when busy, shrinks one at a time to min when idle', async () => {
     const q = queueName('proc-grow');
     const runner = createRunner({
       backend,
@@ -148,6 +195,18 @@ describe.each(backendCases)('process mode on $name', (backendCase) => {
     const completed = collect(runner, 'job:complete');
     const workerStops = collect(runner, 'worker:stop');
     const logs = collect(runner, 'job:log');
+    // children alive at once, counted from the runner's own events
+    let alive = 0;
+    let mostAlive = 0;
+    let mostBusy = 0;
+    runner.on('worker:start', () => {
+      alive++;
+      mostAlive = Math.max(mostAlive, alive);
+    });
+    runner.on('worker:stop', () => alive--);
+    runner.on('job:start', () => {
+      mostBusy = Math.max(mostBusy, runner.busy);
+    });
     await start(runner);
     expect(runner.status().groups[0]!.workers).toHaveLength(1);
     await client(backend).addMany(Array.from({ length: 12 }, () => ({ queue: q, payload: { ms: 300 } })));
@@ -161,12 +220,18 @@ describe.each(backendCases)('process mode on $name', (backendCase) => {
       expect(overlapping).toBeLessThanOrEqual(3);
     }
     expect(logs[0]).toMatchObject({ message: 'slept', data: { ms: 300 } });
+    // under load: grew to max (3 children, all 3 slots busy at once), never beyond
+    expect(mostAlive).toBe(3);
+    expect(mostBusy).toBe(3);
     await eventually(
       () => runner.status().groups[0]!.workers.length === 1,
       undefined,
       'shrinking back to minWorkers',
     );
-    expect(workerStops.filter((s) => s.reason === 'idle').length).toBeGreaterThanOrEqual(1);
+    // idle: back to min, by stopping the two spares (one at a time), nothing else
+    expect(workerStops.map((s) => s.reason)).toEqual(['idle', 'idle']);
+    expect(workerStops[0]!.worker.pid).not.toBe(workerStops[1]!.worker.pid);
+    expect(alive).toBe(1);
     expect(runner.scoreboard()).toBe('_.. 0/3 busy');
   });
 
