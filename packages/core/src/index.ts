@@ -1,3 +1,4 @@
+export * from './ack-batcher.js';
 export * from './ack-many.js';
 export * from './backend.js';
 export * from './backoff.js';

@@ -1,4 +1,4 @@
-import type { Backend, LeasedJob, LeasedJobRecord } from '@ilkkun/core';
+import type { AckBatcher, Backend, LeasedJob, LeasedJobRecord } from '@ilkkun/core';
 import { hasErrorCode } from '@ilkkun/core';
 import type { QueueSettings } from './config.js';
 import { JobReleasedError, JobTimeoutError } from './errors.js';
@@ -13,6 +13,8 @@ import type { Slot } from './slot.js';
 /** What a running job needs from its runner. */
 export interface RunContext {
   backend: Backend;
+  /** batches acks through the backend's `ackMany` where it has one */
+  acks: AckBatcher;
   emitter: RunnerEmitter;
   keeper: LeaseKeeper;
   hooks: RunnerHooks;
@@ -155,13 +157,13 @@ export class JobRun {
   }
 
   private async apply(decision: Decision): Promise<void> {
-    const { backend, emitter, hooks } = this.ctx;
+    const { acks, backend, emitter, hooks } = this.ctx;
     const durationMs = Date.now() - this.startedAt;
     const lost = (during: LeaseLostDuring) => emitter.emit('lease:lost', { job: this.job, during });
     switch (decision.kind) {
       case 'success': {
         try {
-          await backend.ack(this.record);
+          await acks.ack(this.record);
         } catch (err) {
           // Never retry an ack: a lost lease means someone else owns the job now.
           if (hasErrorCode(err, 'LEASE_LOST')) return lost('ack');

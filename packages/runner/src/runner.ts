@@ -1,5 +1,5 @@
 import type { Backend, OpenBackendOptions } from '@ilkkun/core';
-import { ConfigError, openBackend } from '@ilkkun/core';
+import { AckBatcher, ConfigError, openBackend } from '@ilkkun/core';
 import { ProcessExecutor } from './child/process-executor.js';
 import type { QueueSettings } from './config.js';
 import { defaultSettings } from './config.js';
@@ -190,6 +190,8 @@ export class Runner {
     );
     const ctx: PoolContext = {
       backend,
+      // acks finishing together share one round trip (one Lua call, one commit)
+      acks: new AckBatcher(backend),
       emitter: this.emitter,
       keeper: this.keeper,
       hooks: options.hooks ?? {},
