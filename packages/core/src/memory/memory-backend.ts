@@ -27,10 +27,38 @@ interface StoredJob extends JobRecord {
 /** One in-process store. `memory:NAME` URLs share a store by name within a process (tests, tiny apps). */
 class MemoryStore {
   readonly jobs = new Map<string, StoredJob>();
+  /** the same jobs by queue, so a pop or an inspection touches only its own queues */
+  private readonly queues = new Map<string, Map<string, StoredJob>>();
   readonly unique = new Map<string, string>();
   readonly wake = new WakeSignal();
   seq = 0;
+
+  add(job: StoredJob): void {
+    this.jobs.set(job.id, job);
+    let q = this.queues.get(job.queue);
+    if (!q) this.queues.set(job.queue, (q = new Map()));
+    q.set(job.id, job);
+  }
+
+  delete(job: StoredJob): void {
+    this.jobs.delete(job.id);
+    const q = this.queues.get(job.queue);
+    q?.delete(job.id);
+    if (q?.size === 0) this.queues.delete(job.queue);
+  }
+
+  *jobsOf(queues: Iterable<string>): Generator<StoredJob> {
+    for (const name of queues) yield* this.queues.get(name)?.values() ?? [];
+  }
+
+  queueNames(): string[] {
+    return [...this.queues.keys()];
+  }
 }
+
+/** pop order: priority DESC, runAt ASC, insertion ASC */
+const popOrder = (a: StoredJob, b: StoredJob) =>
+  b.priority - a.priority || a.runAt.getTime() - b.runAt.getTime() || a.seq - b.seq;
 
 const namedStores = new Map<string, MemoryStore>();
 
@@ -105,7 +133,7 @@ export class MemoryBackend implements Backend {
         stored: 'pending',
         seq,
       };
-      s.jobs.set(id, stored);
+      s.add(stored);
       if (job.uniqueKey !== undefined) s.unique.set(uniqueSlot(job.queue, job.uniqueKey), id);
       results.push({ id, duplicate: false });
     }
@@ -135,12 +163,17 @@ export class MemoryBackend implements Backend {
     const now = Date.now();
     const wanted = new Set(queues);
     reclaimExpired(this.store, now, wanted);
-    const ready: StoredJob[] = [];
-    for (const job of this.store.jobs.values()) {
-      if (job.stored === 'pending' && wanted.has(job.queue) && job.runAt.getTime() <= now) ready.push(job);
+    // keep only the best `max` candidates (sorted) instead of sorting the whole backlog
+    const best: StoredJob[] = [];
+    for (const job of this.store.jobsOf(wanted)) {
+      if (job.stored !== 'pending' || job.runAt.getTime() > now) continue;
+      if (best.length === max && popOrder(job, best[max - 1]!) >= 0) continue;
+      let i = best.length;
+      while (i > 0 && popOrder(job, best[i - 1]!) < 0) i--;
+      best.splice(i, 0, job);
+      if (best.length > max) best.pop();
     }
-    ready.sort((a, b) => b.priority - a.priority || a.runAt.getTime() - b.runAt.getTime() || a.seq - b.seq);
-    return ready.slice(0, max).map((job) => {
+    return best.map((job) => {
       job.stored = 'active';
       job.attemptsMade += 1;
       job.leaseToken = randomUUID();
@@ -154,8 +187,7 @@ export class MemoryBackend implements Backend {
 
   private nextDueAt(queues: readonly string[]): number | undefined {
     let next: number | undefined;
-    for (const job of this.store.jobs.values()) {
-      if (!queues.includes(job.queue)) continue;
+    for (const job of this.store.jobsOf(new Set(queues))) {
       const t =
         job.stored === 'pending'
           ? job.runAt.getTime()
@@ -178,7 +210,7 @@ export class MemoryBackend implements Backend {
     return handles.map((handle) => {
       try {
         const job = this.leased(handle);
-        this.store.jobs.delete(job.id);
+        this.store.delete(job);
         if (job.uniqueKey !== undefined) this.store.unique.delete(uniqueSlot(job.queue, job.uniqueKey));
         return null;
       } catch (err) {
@@ -244,10 +276,9 @@ function toDead(store: MemoryStore, job: StoredJob): void {
 }
 
 /** Expired leases make the job available again with the attempt counted, or dead when attempts are used up. */
-function reclaimExpired(store: MemoryStore, now: number, queues?: ReadonlySet<string>): void {
-  for (const job of store.jobs.values()) {
+function reclaimExpired(store: MemoryStore, now: number, queues: ReadonlySet<string>): void {
+  for (const job of store.jobsOf(queues)) {
     if (job.stored !== 'active' || (job.leaseExpiresAt ?? 0) > now) continue;
-    if (queues && !queues.has(job.queue)) continue;
     delete job.leaseToken;
     delete job.leaseExpiresAt;
     job.lastError = leaseExpiredError(job.attemptsMade, now);
@@ -274,12 +305,12 @@ class MemoryInspector implements Inspector {
   private jobsOf(queue: string): StoredJob[] {
     this.assertOpen();
     reclaimExpired(this.store, Date.now(), new Set([queue]));
-    return [...this.store.jobs.values()].filter((j) => j.queue === queue);
+    return [...this.store.jobsOf([queue])];
   }
 
   async queues(): Promise<string[]> {
     this.assertOpen();
-    return [...new Set([...this.store.jobs.values()].map((j) => j.queue))].sort();
+    return this.store.queueNames().sort();
   }
 
   async counts(queue: string): Promise<StateCounts> {
@@ -355,7 +386,7 @@ class MemoryInspector implements Inspector {
   }
 
   private remove(job: StoredJob): void {
-    this.store.jobs.delete(job.id);
+    this.store.delete(job);
     if (
       job.uniqueKey !== undefined &&
       this.store.unique.get(uniqueSlot(job.queue, job.uniqueKey)) === job.id
