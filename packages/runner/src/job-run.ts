@@ -62,7 +62,7 @@ export class JobRun {
     return this.decided;
   }
 
-  /** Run the job; resolves when its slot may take the next one. Never rejects. */
+  /** Run the job; resolves when its slot may take the next one (the handler has stopped). Never rejects. */
   async run(executor: Executor): Promise<void> {
     const { keeper, emitter, hooks } = this.ctx;
     keeper.track(this.record, this.settings.leaseMs, this.record.lease.expiresAt, (err) => {
@@ -126,7 +126,9 @@ export class JobRun {
         outcome.ok ? { kind: 'success', result: outcome.result } : { kind: 'failure', error: outcome.error },
       );
     }
-    await this.settled;
+    // The slot is free once the handler's code has stopped; the ack or requeue settles in the
+    // background (batched with others), so the next pop overlaps it instead of waiting a round
+    // trip. `settled` still tracks it for shutdown.
   }
 
   /** Graceful shutdown: hand the job back unattempted, unless its fate is already decided. */

@@ -113,16 +113,17 @@ export class SlotGroup {
     this.ctx.onJobStart();
     const run = new JobRun(this.ctx, record, job, this.ctx.settingsFor(record.queue), slot, this.name);
     this.runs.add(run);
-    void run
+    const handlerDone = run
       .run(this.executor)
       .catch((err: unknown) => {
         this.ctx.emitter.emit('error', { error: asError(err), context: 'running job', jobId: record.id });
       })
       .finally(() => {
-        this.runs.delete(run);
         slot.free();
         this.slotFreed.notify();
       });
+    // a run is forgotten only when its handler stopped AND the store knows its fate
+    void Promise.all([handlerDone, run.settled]).finally(() => this.runs.delete(run));
   }
 
   /** A payload that is not JSON will never decode on a retry either: straight to dead. */
