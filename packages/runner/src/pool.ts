@@ -59,11 +59,14 @@ export class SlotGroup {
     const signal = this.fetchAbort.signal;
     let errorDelay = 0;
     while (!this.stopping) {
-      const free = this.slots.length - this.busy;
-      if (free === 0) {
+      if (this.slots.length - this.busy === 0) {
         await this.slotFreed.wait(SLOT_WAIT_MS, signal);
+        // let the other handlers finishing in this turn free their slots too, so one pop
+        // fetches for all of them instead of one round trip per freed slot
+        await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
+      const free = this.slots.length - this.busy;
       let records: LeasedJobRecord[];
       try {
         records = await backend.pop(this.queues, {
