@@ -1,9 +1,11 @@
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Backend, BackendModule } from '@ilkkun/core';
+import type { Backend } from '@ilkkun/core';
 import { Client, createMemoryBackend } from '@ilkkun/core';
+import { createBackend as createRedisBackend } from '@ilkkun/redis';
+import { createBackend as createSqliteBackend } from '@ilkkun/sqlite';
 import type { EventName, Runner, RunnerEvents } from '../src/index.js';
 
 /** A real backend to run the runner against; never a mock. */
@@ -12,21 +14,6 @@ export interface BackendCase {
   open(): Promise<{ backend: Backend; cleanup(): Promise<void> }>;
 }
 
-const sqliteDist = fileURLToPath(new URL('../../sqlite/dist/index.js', import.meta.url));
-
-async function loadSqlite(): Promise<BackendModule | undefined> {
-  if (!existsSync(sqliteDist)) return undefined;
-  try {
-    return (await import('@ilkkun/sqlite')) as BackendModule;
-  } catch (err) {
-    console.warn(
-      `[runner tests] @ilkkun/sqlite did not load, sqlite cases skipped: ${(err as Error).message}`,
-    );
-    return undefined;
-  }
-}
-
-const sqlite = await loadSqlite();
 let fileSeq = 0;
 
 export const backendCases: BackendCase[] = [
@@ -37,13 +24,11 @@ export const backendCases: BackendCase[] = [
       return { backend, cleanup: () => backend.close() };
     },
   },
-];
-if (sqlite) {
-  backendCases.push({
+  {
     name: 'sqlite',
     open: async () => {
       const file = join(tmpdir(), `ilkkun-runner-${process.pid}-${Date.now()}-${++fileSeq}.db`);
-      const backend = await sqlite.createBackend(`sqlite:${file}`);
+      const backend = await createSqliteBackend(`sqlite:${file}`);
       return {
         backend,
         cleanup: async () => {
@@ -52,8 +37,34 @@ if (sqlite) {
         },
       };
     },
-  });
+  },
+];
+
+/** A server backend opened under a prefix of its own, emptied through the public API afterwards. */
+function serverCase(name: string, baseUrl: string, open: (url: string) => Promise<Backend>): BackendCase {
+  return {
+    name,
+    open: async () => {
+      const sep = baseUrl.includes('?') ? '&' : '?';
+      const backend = await open(`${baseUrl}${sep}prefix=ilkkun-runner-test-${process.pid}-${++fileSeq}`);
+      return {
+        backend,
+        cleanup: async () => {
+          for (const q of await backend.inspector!.queues()) await backend.inspector!.purge(q);
+          await backend.close();
+        },
+      };
+    },
+  };
 }
+
+/**
+ * The crash and shutdown scenarios also run on every server backend (issue: "every backend reruns
+ * the runner's crash/shutdown tests"). A server that is down fails these tests; it is never skipped.
+ */
+export const serverBackendCases: BackendCase[] = [
+  serverCase('redis', process.env['ILKKUN_REDIS_URL'] ?? 'redis://127.0.0.1:6379/9', createRedisBackend),
+];
 
 let queueSeq = 0;
 /** Each test uses its own queue names. */

@@ -3,9 +3,18 @@ import type { Backend } from '@ilkkun/core';
 import { ConfigError, createMemoryBackend } from '@ilkkun/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRunner, type Runner, WorkerCrashedError } from '../src/index.js';
-import { backendCases, client, collect, delay, eventually, fixture, queueName } from './helpers.js';
+import {
+  backendCases,
+  client,
+  collect,
+  delay,
+  eventually,
+  fixture,
+  queueName,
+  serverBackendCases,
+} from './helpers.js';
 
-describe.each(backendCases)('process mode on $name', (backendCase) => {
+describe.each([...backendCases, ...serverBackendCases])('process mode on $name', (backendCase) => {
   let backend: Backend;
   let cleanup: () => Promise<void>;
   const runners: Runner[] = [];

@@ -1,9 +1,17 @@
 import type { Backend } from '@ilkkun/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRunner, installSignalHandlers, JobReleasedError, type Runner } from '../src/index.js';
-import { backendCases, client, collect, delay, eventually, queueName } from './helpers.js';
+import {
+  backendCases,
+  client,
+  collect,
+  delay,
+  eventually,
+  queueName,
+  serverBackendCases,
+} from './helpers.js';
 
-describe.each(backendCases)('graceful shutdown on $name', (backendCase) => {
+describe.each([...backendCases, ...serverBackendCases])('graceful shutdown on $name', (backendCase) => {
   let backend: Backend;
   let cleanup: () => Promise<void>;
   const runners: Runner[] = [];
