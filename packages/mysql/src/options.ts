@@ -1,0 +1,168 @@
+import { ConfigError, isValidQueueName } from '@ilkkun/core';
+
+/** How pop claims jobs. `auto` picks `skip-locked` when the server has it (detected at connect). */
+export type ClaimStrategy = 'auto' | 'skip-locked' | 'optimistic';
+
+/**
+ * What to do about the schema when the backend opens:
+ * - `create` (default): create every table when the database has no `job` table yet; refuse to
+ *   alter an existing TheSchwartz `job` table (run `ilkkun migrate` for that, deliberately).
+ * - `migrate`: also add ilkkun's columns and index to an existing TheSchwartz database.
+ * - `verify`: change nothing; refuse to open unless the schema is complete.
+ */
+export type SchemaMode = 'create' | 'migrate' | 'verify';
+
+export interface MysqlBackendOptions {
+  /** most connections in the pool (default 10) */
+  connectionLimit?: number;
+  /** how long to wait for a new connection (default 10 000 ms) */
+  connectTimeoutMs?: number;
+  /** ceiling of the idle poll interval of a waiting pop, i.e. the cross-process pickup delay (default 15) */
+  pollMaxMs?: number;
+  claim?: ClaimStrategy;
+  schema?: SchemaMode;
+  /**
+   * TheSchwartz `keep_exit_status_for`: seconds to keep an `exitstatus` row per finished job
+   * (status 0 on ack, 1 on dead), so Perl's `$handle->exit_status` can read it. Default 0: none.
+   */
+  keepExitStatusFor?: number;
+  /** attempts for jobs a Perl client inserted (they carry none); default 3, TheSchwartz's own is max_retries 0 → 1 */
+  defaultMaxAttempts?: number;
+  /**
+   * Queues whose jobs are written as Perl Storable images instead of JSON text, for unchanged
+   * Perl workers that expect `$job->arg` to be a hash reference. Read back automatically.
+   */
+  storableQueues?: readonly string[];
+  /** connect with TLS (default false) */
+  ssl?: boolean;
+  /** table layout; only `theschwartz` exists so far */
+  flavor?: 'theschwartz';
+}
+
+export interface ResolvedMysqlOptions {
+  connectionLimit: number;
+  connectTimeoutMs: number;
+  pollMaxMs: number;
+  claim: ClaimStrategy;
+  schema: SchemaMode;
+  keepExitStatusFor: number;
+  defaultMaxAttempts: number;
+  storableQueues: ReadonlySet<string>;
+  ssl: boolean;
+  flavor: 'theschwartz';
+}
+
+export const DEFAULT_OPTIONS: ResolvedMysqlOptions = {
+  connectionLimit: 10,
+  connectTimeoutMs: 10_000,
+  pollMaxMs: 15,
+  claim: 'auto',
+  schema: 'create',
+  keepExitStatusFor: 0,
+  defaultMaxAttempts: 3,
+  storableQueues: new Set(),
+  ssl: false,
+  flavor: 'theschwartz',
+};
+
+const KNOWN = [
+  'connectionLimit',
+  'connectTimeoutMs',
+  'pollMaxMs',
+  'claim',
+  'schema',
+  'keepExitStatusFor',
+  'defaultMaxAttempts',
+  'storableQueues',
+  'ssl',
+  'flavor',
+] as const;
+type Known = (typeof KNOWN)[number];
+const isKnown = (key: string): key is Known => (KNOWN as readonly string[]).includes(key);
+
+/**
+ * Merge options from the URL query (strings) and from code (typed values); code wins.
+ * Anything unknown or out of range is a `ConfigError` before a connection is made.
+ */
+export function resolveOptions(
+  fromUrl: Readonly<Record<string, string>> = {},
+  fromCode: Readonly<Record<string, unknown>> = {},
+): ResolvedMysqlOptions {
+  const out: ResolvedMysqlOptions = { ...DEFAULT_OPTIONS };
+  const apply = (source: string, key: string, value: unknown) => {
+    if (!isKnown(key)) throw new ConfigError(`unknown mysql ${source} "${key}"; known: ${KNOWN.join(', ')}`);
+    const int = (min: number, max: number) => integerIn(source, key, value, min, max);
+    switch (key) {
+      case 'connectionLimit':
+        out.connectionLimit = int(1, 1000);
+        break;
+      case 'connectTimeoutMs':
+        out.connectTimeoutMs = int(100, 600_000);
+        break;
+      case 'pollMaxMs':
+        out.pollMaxMs = int(1, 60_000);
+        break;
+      case 'keepExitStatusFor':
+        out.keepExitStatusFor = int(0, 4_294_967_295);
+        break;
+      case 'defaultMaxAttempts':
+        out.defaultMaxAttempts = int(1, 1_000_000);
+        break;
+      case 'claim':
+        out.claim = oneOf(source, key, value, ['auto', 'skip-locked', 'optimistic'] as const);
+        break;
+      case 'schema':
+        out.schema = oneOf(source, key, value, ['create', 'migrate', 'verify'] as const);
+        break;
+      case 'flavor': {
+        const v = typeof value === 'string' ? value.toLowerCase() : value;
+        if (v === 'qudo') {
+          throw new ConfigError('the mysql flavor "qudo" is not implemented yet; use flavor=theschwartz');
+        }
+        out.flavor = oneOf(source, key, v, ['theschwartz'] as const);
+        break;
+      }
+      case 'ssl':
+        out.ssl = bool(source, key, value);
+        break;
+      case 'storableQueues':
+        out.storableQueues = queueList(source, value);
+        break;
+    }
+  };
+  for (const [key, value] of Object.entries(fromUrl)) apply('URL parameter', key, value);
+  for (const [key, value] of Object.entries(fromCode)) {
+    if (value !== undefined) apply('option', key, value);
+  }
+  return out;
+}
+
+function integerIn(source: string, key: string, value: unknown, min: number, max: number): number {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`mysql ${source} "${key}" must be an integer between ${min} and ${max}`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(source: string, key: string, value: unknown, allowed: readonly T[]): T {
+  const v = typeof value === 'string' ? value.toLowerCase() : value;
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  throw new ConfigError(`mysql ${source} "${key}" must be one of ${allowed.join(', ')}`);
+}
+
+function bool(source: string, key: string, value: unknown): boolean {
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === false || value === 'false' || value === '0') return false;
+  throw new ConfigError(`mysql ${source} "${key}" must be true or false`);
+}
+
+function queueList(source: string, value: unknown): ReadonlySet<string> {
+  const list = typeof value === 'string' ? value.split(',').filter((q) => q !== '') : value;
+  if (!Array.isArray(list) || !list.every((q) => isValidQueueName(q))) {
+    throw new ConfigError(
+      `mysql ${source} "storableQueues" must be a list of queue names (comma-separated in a URL)`,
+    );
+  }
+  return new Set(list as string[]);
+}

@@ -1,0 +1,50 @@
+import type { ResultSetHeader } from 'mysql2/promise';
+import type { Db } from '../db.js';
+import { DEAD_COPY_COLUMNS, NOW_MS } from '../sql.js';
+
+/**
+ * Move a job row to `ilkkun_dead` (same transaction as the caller's other writes): its last error
+ * is set first so the copy carries it, then the row leaves `job`, which frees its unique key and
+ * hides it from Perl workers (TheSchwartz deletes permanently failed jobs too).
+ * Returns false when the row was not there.
+ */
+export async function moveToDead(
+  db: Db,
+  jobid: string,
+  attempts: number,
+  lastErrorJson: string,
+): Promise<boolean> {
+  await db.query('UPDATE `job` SET `ilkkun_last_error` = ? WHERE `jobid` = ?', [lastErrorJson, jobid]);
+  const copied = await db.query<ResultSetHeader>(
+    `INSERT INTO \`ilkkun_dead\` (${DEAD_COPY_COLUMNS}, \`attempts\`, \`died_at_ms\`)
+     SELECT ${DEAD_COPY_COLUMNS}, ?, ${NOW_MS} FROM \`job\` WHERE \`jobid\` = ?`,
+    [attempts, jobid],
+  );
+  if (copied.affectedRows === 0) return false;
+  await db.query('DELETE FROM `job` WHERE `jobid` = ?', [jobid]);
+  return true;
+}
+
+/**
+ * TheSchwartz's completion record, written only when `keepExitStatusFor` > 0 (Perl's
+ * `keep_exit_status_for`): status 0 = done, 1 = failed for good. Like TheSchwartz, one write in
+ * ten also removes up to 1000 expired records.
+ */
+export async function writeExitStatus(
+  db: Db,
+  rows: ReadonlyArray<{ jobid: string; funcid: number }>,
+  status: 0 | 1,
+  keepFor: number,
+): Promise<void> {
+  if (keepFor <= 0 || rows.length === 0) return;
+  await db.query(
+    `INSERT INTO \`exitstatus\` (\`jobid\`, \`funcid\`, \`status\`, \`completion_time\`, \`delete_after\`)
+     VALUES ${rows.map(() => '(?, ?, ?, UNIX_TIMESTAMP(), UNIX_TIMESTAMP() + ?)').join(', ')}
+     ON DUPLICATE KEY UPDATE \`status\` = VALUES(\`status\`), \`completion_time\` = VALUES(\`completion_time\`),
+       \`delete_after\` = VALUES(\`delete_after\`)`,
+    rows.flatMap((r) => [r.jobid, r.funcid, status, keepFor]),
+  );
+  if (Math.random() < 0.1) {
+    await db.query('DELETE FROM `exitstatus` WHERE `delete_after` < UNIX_TIMESTAMP() LIMIT 1000');
+  }
+}

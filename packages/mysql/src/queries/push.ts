@@ -1,0 +1,132 @@
+import type { NewJob, PushResult } from '@ilkkun/core';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { encodeArg } from '../arg-codec.js';
+import { classifyError } from '../classify-error.js';
+import type { Database, Db } from '../db.js';
+import { RUN_AFTER_FROM_DELAY, RUN_AT_FROM_DELAY } from '../sql.js';
+
+export interface PushDeps {
+  db: Database;
+  storableQueues: ReadonlySet<string>;
+  /**
+   * A multi-row INSERT gets consecutive ids (innodb_autoinc_lock_mode 0 or 1 and
+   * auto_increment_increment 1, checked at connect), so one statement can insert a whole run of
+   * jobs and still report each id. Otherwise (lock mode 2, Galera) every job is its own INSERT.
+   */
+  multiRowIds: boolean;
+}
+
+/** Most rows in one multi-row INSERT: keeps a statement well under max_allowed_packet for small payloads. */
+const CHUNK = 500;
+
+const COLUMNS =
+  '`funcid`, `arg`, `uniqkey`, `insert_time`, `run_after`, `grabbed_until`, `priority`, `coalesce`, `ilkkun_priority`, `ilkkun_run_at_ms`, `ilkkun_max_attempts`, `ilkkun_backoff`';
+
+/**
+ * One row's VALUES. runAt is stored relative to the server's clock: the caller's delay
+ * (runAt − local now, negative for past runAts) is added to `NOW_MS` in SQL, so a job due "now"
+ * is due on the server at once whatever the two clocks say, and relative order within a batch is
+ * exact. `run_after` gets the same instant in whole seconds (see RUN_AFTER_FROM_DELAY),
+ * `insert_time` the server's second (TheSchwartz writes the client's; it is informational).
+ */
+const ROW = `(?, ?, ?, UNIX_TIMESTAMP(), ${RUN_AFTER_FROM_DELAY}, 0, ?, NULL, ?, ${RUN_AT_FROM_DELAY}, ?, ?)`;
+
+interface Prepared {
+  job: NewJob;
+  params: unknown[];
+}
+
+interface IdRow extends RowDataPacket {
+  jobid: string;
+}
+
+/**
+ * Insert a batch in one transaction (all or nothing, one commit). Runs of jobs without a unique
+ * key go in multi-row INSERTs; a job with a key is inserted alone so a duplicate refuses only that
+ * row, then the holder's id is looked up (TheSchwartz's UNIQUE (funcid, uniqkey) does the
+ * de-duplication, inside the batch too).
+ */
+export async function pushJobs(
+  deps: PushDeps,
+  jobs: readonly NewJob[],
+  funcids: ReadonlyMap<string, number>,
+): Promise<PushResult[]> {
+  const localNow = Date.now();
+  const prepared: Prepared[] = jobs.map((job) => {
+    const funcid = funcids.get(job.queue)!;
+    const delta = Math.round(job.runAt.getTime() - localNow);
+    return {
+      job,
+      params: [
+        funcid,
+        encodeArg(job.payload, deps.storableQueues.has(job.queue)),
+        job.uniqueKey ?? null,
+        delta,
+        delta,
+        delta,
+        perlPriority(job.priority),
+        job.priority,
+        delta,
+        job.maxAttempts,
+        job.backoff === undefined ? null : JSON.stringify(job.backoff),
+      ],
+    };
+  });
+  return deps.db.transaction('push', async (tx) => {
+    const results: PushResult[] = [];
+    let i = 0;
+    while (i < prepared.length) {
+      const current = prepared[i]!;
+      if (current.job.uniqueKey !== undefined) {
+        results.push(await insertKeyed(tx, current));
+        i++;
+        continue;
+      }
+      let end = i;
+      const limit = deps.multiRowIds ? CHUNK : 1;
+      while (end < prepared.length && end - i < limit && prepared[end]!.job.uniqueKey === undefined) end++;
+      const run = prepared.slice(i, end);
+      const inserted = await tx.query<ResultSetHeader>(
+        `INSERT INTO \`job\` (${COLUMNS}) VALUES ${run.map(() => ROW).join(', ')}`,
+        run.flatMap((p) => p.params),
+      );
+      const first = BigInt(inserted.insertId);
+      run.forEach((_, k) => {
+        results.push({ id: String(first + BigInt(k)), duplicate: false });
+      });
+      i = end;
+    }
+    return results;
+  });
+}
+
+async function insertKeyed(tx: Db, p: Prepared): Promise<PushResult> {
+  for (let tries = 0; tries < 3; tries++) {
+    try {
+      const inserted = await tx.query<ResultSetHeader>(
+        `INSERT INTO \`job\` (${COLUMNS}) VALUES ${ROW}`,
+        p.params,
+      );
+      return { id: String(inserted.insertId), duplicate: false };
+    } catch (err) {
+      if (classifyError(err) !== 'duplicate') throw err;
+    }
+    const [holder] = await tx.query<IdRow[]>(
+      'SELECT `jobid` FROM `job` WHERE `funcid` = ? AND `uniqkey` = ?',
+      [p.params[0], p.job.uniqueKey],
+    );
+    if (holder) return { id: String(holder.jobid), duplicate: true };
+    // the holder finished between our INSERT and the look-up: the key is free, insert again
+  }
+  throw new Error(`push: unique key ${JSON.stringify(p.job.uniqueKey)} kept changing hands`);
+}
+
+/**
+ * What TheSchwartz's SMALLINT UNSIGNED `priority` column gets (Perl workers with `prioritize`
+ * sort by it, higher first, NULL last): 1..65535 as given (capped), 0 and below as NULL — the
+ * value Perl clients write when they give none, so default jobs of both languages tie. The exact
+ * int32 priority is in `ilkkun_priority`.
+ */
+export function perlPriority(priority: number): number | null {
+  return priority >= 1 ? Math.min(priority, 65_535) : null;
+}

@@ -1,0 +1,106 @@
+/**
+ * SQL fragments shared by the statements. Fixed text only: no caller input is ever spliced
+ * into SQL; every value travels as a bound `?` parameter.
+ *
+ * Times. TheSchwartz stores whole unix seconds (`run_after`, `grabbed_until`) and compares them
+ * with the server's `UNIX_TIMESTAMP()`. ilkkun needs milliseconds (a 400 ms lease, runAt order
+ * within a second), so it keeps exact ms in its own columns and writes the TheSchwartz columns
+ * rounded *up* to the second, so a Perl worker never sees a job early or a lease end early.
+ * Every comparison uses the server clock: `NOW_MS` below.
+ */
+
+/**
+ * The server's clock in ms, evaluated once per statement. `UNIX_TIMESTAMP()` and `NOW(6)` both
+ * read the statement's start time, and the microsecond part does not depend on the session's
+ * time zone, so no `SET time_zone` is needed on pooled connections (unlike `UNIX_TIMESTAMP(NOW(3))`,
+ * which converts through the session zone and is ambiguous in a DST fold).
+ */
+export const NOW_MS = '(UNIX_TIMESTAMP() * 1000 + MICROSECOND(NOW(6)) DIV 1000)';
+
+/** Whole seconds, rounded up, of a ms expression: `CEIL(x / 1000)` without DECIMAL arithmetic. */
+export const ceilSeconds = (msExpr: string): string => `((${msExpr} + 999) DIV 1000)`;
+
+/**
+ * `run_after` for a runAt given as a delay from the server's now (`?` = delay in ms, bound twice:
+ * once for the direction, once for the time). A job already due gets the second rounded *down*,
+ * so a Perl worker sees it at once; a job in the future gets it rounded *up*, so a Perl worker
+ * never runs it early. Either way `run_after` stays within the second of `ilkkun_run_at_ms`,
+ * which is how `ilkkun_due_ms` recognises that Perl has not rewritten it since.
+ */
+export const RUN_AFTER_FROM_DELAY = `IF(? > 0, ${ceilSeconds(`GREATEST(${NOW_MS} + ?, 0)`)}, GREATEST(${NOW_MS} + ?, 0) DIV 1000)`;
+
+/** `ilkkun_run_at_ms` for a delay from the server's now (`?` = delay in ms). */
+export const RUN_AT_FROM_DELAY = `GREATEST(${NOW_MS} + ?, 0)`;
+
+/** `run_after` is within the second of `ilkkun_run_at_ms` (written together by ilkkun, not rewritten by Perl since). */
+export const RUN_AFTER_MATCHES = `\`run_after\` BETWEEN \`ilkkun_run_at_ms\` DIV 1000 AND ${ceilSeconds('`ilkkun_run_at_ms`')}`;
+
+/**
+ * When the job's current lease ends, in ms. An ilkkun lease wrote both `ilkkun_lease_ms` and
+ * `grabbed_until = ceil(ilkkun_lease_ms)`; when `grabbed_until` no longer matches, a Perl worker
+ * grabbed (or released) the job since, and its whole-second `grabbed_until` is what counts.
+ * 0 = free.
+ */
+export const LEASE_END_MS = `(CASE WHEN \`ilkkun_lease_ms\` IS NOT NULL AND ${ceilSeconds('`ilkkun_lease_ms`')} = \`grabbed_until\` THEN \`ilkkun_lease_ms\` ELSE \`grabbed_until\` * 1000 END)`;
+
+/** The job's current lease was handed out by ilkkun (and not taken over by Perl since). */
+export const OWN_LEASE = `(\`ilkkun_lease_token\` IS NOT NULL AND \`ilkkun_lease_ms\` IS NOT NULL AND ${ceilSeconds('`ilkkun_lease_ms`')} = \`grabbed_until\`)`;
+
+/**
+ * Fencing: the row is leased under this token and the lease has not ended. Used by every write
+ * a lease holder makes (ack, requeue, extend), in the same statement as the write, so there is
+ * no window between the check and the change. Parameters: token.
+ */
+export const FENCE = `\`ilkkun_lease_token\` = ? AND ${OWN_LEASE} AND \`ilkkun_lease_ms\` > ${NOW_MS}`;
+
+/** Pop order: higher priority first, then earlier runAt, then insertion order. Matches POP_INDEX exactly. */
+export const POP_ORDER = '`ilkkun_prio_key`, `ilkkun_due_ms`, `jobid`';
+
+/** A job a pop may take now: due, and not leased. */
+export const READY = `\`ilkkun_due_ms\` <= ${NOW_MS} AND ${LEASE_END_MS} <= ${NOW_MS}`;
+
+/** Columns every job read selects (generated ones included), in one fixed list. */
+export const JOB_COLUMNS = [
+  'jobid',
+  'funcid',
+  'arg',
+  'uniqkey',
+  'insert_time',
+  'run_after',
+  'grabbed_until',
+  'priority',
+  'coalesce',
+  'ilkkun_priority',
+  'ilkkun_run_at_ms',
+  'ilkkun_max_attempts',
+  'ilkkun_backoff',
+  'ilkkun_lease_token',
+  'ilkkun_lease_ms',
+  'ilkkun_last_error',
+  'ilkkun_prio_key',
+  'ilkkun_due_ms',
+]
+  .map((c) => `\`${c}\``)
+  .join(', ');
+
+/** Columns copied between `job` and `ilkkun_dead` (same names in both tables). */
+export const DEAD_COPY_COLUMNS = [
+  'jobid',
+  'funcid',
+  'arg',
+  'uniqkey',
+  'insert_time',
+  'run_after',
+  'priority',
+  'coalesce',
+  'ilkkun_priority',
+  'ilkkun_run_at_ms',
+  'ilkkun_max_attempts',
+  'ilkkun_backoff',
+  'ilkkun_last_error',
+]
+  .map((c) => `\`${c}\``)
+  .join(', ');
+
+/** `?, ?, ?` for a list of n values. */
+export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
