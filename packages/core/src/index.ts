@@ -1,6 +1,7 @@
 export * from './ack-batcher.js';
 export * from './ack-many.js';
 export * from './backend.js';
+export * from './backend-options.js';
 export * from './backoff.js';
 export * from './client.js';
 export * from './decode.js';

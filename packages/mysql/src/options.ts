@@ -1,4 +1,6 @@
-import { ConfigError, isValidQueueName } from '@ilkkun/core';
+import { ConfigError, forEachOption, isValidQueueName, type OptionSource, optionReaders } from '@ilkkun/core';
+
+const read = optionReaders('mysql');
 
 /** How pop claims jobs. `auto` picks `skip-locked` when the server has it (detected at connect). */
 export type ClaimStrategy = 'auto' | 'skip-locked' | 'optimistic';
@@ -89,9 +91,9 @@ export function resolveOptions(
   fromCode: Readonly<Record<string, unknown>> = {},
 ): ResolvedMysqlOptions {
   const out: ResolvedMysqlOptions = { ...DEFAULT_OPTIONS };
-  const apply = (source: string, key: string, value: unknown) => {
-    if (!isKnown(key)) throw new ConfigError(`unknown mysql ${source} "${key}"; known: ${KNOWN.join(', ')}`);
-    const int = (min: number, max: number) => integerIn(source, key, value, min, max);
+  forEachOption(fromUrl, fromCode, (source, key, value) => {
+    if (!isKnown(key)) throw read.unknown(source, key, KNOWN);
+    const int = (min: number, max: number) => read.integer(source, key, value, min, max);
     switch (key) {
       case 'connectionLimit':
         out.connectionLimit = int(1, 1000);
@@ -109,55 +111,31 @@ export function resolveOptions(
         out.defaultMaxAttempts = int(1, 1_000_000);
         break;
       case 'claim':
-        out.claim = oneOf(source, key, value, ['auto', 'skip-locked', 'optimistic'] as const);
+        out.claim = read.oneOf(source, key, value, ['auto', 'skip-locked', 'optimistic'] as const);
         break;
       case 'schema':
-        out.schema = oneOf(source, key, value, ['create', 'migrate', 'verify'] as const);
+        out.schema = read.oneOf(source, key, value, ['create', 'migrate', 'verify'] as const);
         break;
       case 'flavor': {
         const v = typeof value === 'string' ? value.toLowerCase() : value;
         if (v === 'qudo') {
           throw new ConfigError('the mysql flavor "qudo" is not implemented yet; use flavor=theschwartz');
         }
-        out.flavor = oneOf(source, key, v, ['theschwartz'] as const);
+        out.flavor = read.oneOf(source, key, v, ['theschwartz'] as const);
         break;
       }
       case 'ssl':
-        out.ssl = bool(source, key, value);
+        out.ssl = read.boolean(source, key, value);
         break;
       case 'storableQueues':
         out.storableQueues = queueList(source, value);
         break;
     }
-  };
-  for (const [key, value] of Object.entries(fromUrl)) apply('URL parameter', key, value);
-  for (const [key, value] of Object.entries(fromCode)) {
-    if (value !== undefined) apply('option', key, value);
-  }
+  });
   return out;
 }
 
-function integerIn(source: string, key: string, value: unknown, min: number, max: number): number {
-  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`mysql ${source} "${key}" must be an integer between ${min} and ${max}`);
-  }
-  return n;
-}
-
-function oneOf<T extends string>(source: string, key: string, value: unknown, allowed: readonly T[]): T {
-  const v = typeof value === 'string' ? value.toLowerCase() : value;
-  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-  throw new ConfigError(`mysql ${source} "${key}" must be one of ${allowed.join(', ')}`);
-}
-
-function bool(source: string, key: string, value: unknown): boolean {
-  if (value === true || value === 'true' || value === '1') return true;
-  if (value === false || value === 'false' || value === '0') return false;
-  throw new ConfigError(`mysql ${source} "${key}" must be true or false`);
-}
-
-function queueList(source: string, value: unknown): ReadonlySet<string> {
+function queueList(source: OptionSource, value: unknown): ReadonlySet<string> {
   const list = typeof value === 'string' ? value.split(',').filter((q) => q !== '') : value;
   if (!Array.isArray(list) || !list.every((q) => isValidQueueName(q))) {
     throw new ConfigError(

@@ -1,5 +1,7 @@
-import { ConfigError } from '@ilkkun/core';
+import { ConfigError, forEachOption, optionReaders } from '@ilkkun/core';
 import type { RedisOptions } from 'ioredis';
+
+const read = optionReaders('redis');
 
 /**
  * What to do when Redis may evict keys (`maxmemory-policy` allkeys-*): evicted job keys are jobs
@@ -78,7 +80,7 @@ export function resolveOptions(
   fromCode: Readonly<Record<string, unknown>> = {},
 ): ResolvedRedisOptions {
   const out: ResolvedRedisOptions = { ...DEFAULT_OPTIONS };
-  const apply = (source: string, key: string, value: unknown) => {
+  forEachOption(fromUrl, fromCode, (source, key, value) => {
     if (key === 'ioredis' && source === 'option') {
       if (typeof value !== 'object' || value === null)
         throw new ConfigError('redis option "ioredis" must be an object');
@@ -87,7 +89,7 @@ export function resolveOptions(
     }
     if (!isUrlKey(key)) {
       const known = source === 'option' ? [...URL_KEYS, 'ioredis'] : URL_KEYS;
-      throw new ConfigError(`unknown redis ${source} "${key}"; known: ${known.join(', ')}`);
+      throw read.unknown(source, key, known);
     }
     switch (key) {
       case 'prefix':
@@ -97,40 +99,25 @@ export function resolveOptions(
         out.prefix = value;
         break;
       case 'evictionPolicy':
-        if (value !== 'refuse' && value !== 'warn') {
-          throw new ConfigError(`redis ${source} "evictionPolicy" must be refuse or warn`);
-        }
-        out.evictionPolicy = value;
+        out.evictionPolicy = read.oneOf(source, key, value, ['refuse', 'warn'] as const);
         break;
       case 'keepCompleted':
       case 'keepDead':
-        out[key] = integerIn(source, key, value, 0, MAX_COUNT);
+        out[key] = read.integer(source, key, value, 0, MAX_COUNT);
         break;
       case 'keepCompletedMs':
       case 'keepDeadMs':
-        out[key] = integerIn(source, key, value, 0, MAX_AGE_MS);
+        out[key] = read.integer(source, key, value, 0, MAX_AGE_MS);
         break;
       case 'connectTimeoutMs':
-        out.connectTimeoutMs = integerIn(source, key, value, 1, 600_000);
+        out.connectTimeoutMs = read.integer(source, key, value, 1, 600_000);
         break;
     }
-  };
-  for (const [key, value] of Object.entries(fromUrl)) apply('URL parameter', key, value);
-  for (const [key, value] of Object.entries(fromCode)) {
-    if (value !== undefined) apply('option', key, value);
-  }
+  });
   if (out.keepCompletedMs > 0 && out.keepCompleted === 0) {
     throw new ConfigError(
       'redis option "keepCompletedMs" needs "keepCompleted" > 0 (completed jobs are not kept otherwise)',
     );
   }
   return out;
-}
-
-function integerIn(source: string, key: string, value: unknown, min: number, max: number): number {
-  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`redis ${source} "${key}" must be an integer between ${min} and ${max}`);
-  }
-  return n;
 }

@@ -1,4 +1,6 @@
-import { ConfigError } from '@ilkkun/core';
+import { forEachOption, optionReaders } from '@ilkkun/core';
+
+const read = optionReaders('sqlite');
 
 /**
  * SQLite's `synchronous` setting in WAL mode:
@@ -52,39 +54,19 @@ export function resolveOptions(
   fromCode: Readonly<Record<string, unknown>> = {},
 ): ResolvedSqliteOptions {
   const out: ResolvedSqliteOptions = { ...DEFAULT_OPTIONS };
-  const apply = (source: string, key: string, value: unknown) => {
-    if (!isKnown(key)) {
-      throw new ConfigError(`unknown sqlite ${source} "${key}"; known: ${KNOWN.join(', ')}`);
-    }
+  forEachOption(fromUrl, fromCode, (source, key, value) => {
+    if (!isKnown(key)) throw read.unknown(source, key, KNOWN);
     switch (key) {
       case 'busyTimeoutMs':
-        out.busyTimeoutMs = integerIn(source, key, value, 0, 2_147_483_647);
+        out.busyTimeoutMs = read.integer(source, key, value, 0, 2_147_483_647);
         break;
       case 'pollMaxMs':
-        out.pollMaxMs = integerIn(source, key, value, 1, 60_000);
+        out.pollMaxMs = read.integer(source, key, value, 1, 60_000);
         break;
       case 'synchronous':
-        out.synchronous = synchronousMode(source, value);
+        out.synchronous = read.oneOf(source, key, value, ['full', 'extra', 'normal'] as const);
         break;
     }
-  };
-  for (const [key, value] of Object.entries(fromUrl)) apply('URL parameter', key, value);
-  for (const [key, value] of Object.entries(fromCode)) {
-    if (value !== undefined) apply('option', key, value);
-  }
+  });
   return out;
-}
-
-function integerIn(source: string, key: string, value: unknown, min: number, max: number): number {
-  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`sqlite ${source} "${key}" must be an integer between ${min} and ${max}`);
-  }
-  return n;
-}
-
-function synchronousMode(source: string, value: unknown): SynchronousMode {
-  const v = typeof value === 'string' ? value.toLowerCase() : value;
-  if (v === 'full' || v === 'extra' || v === 'normal') return v;
-  throw new ConfigError(`sqlite ${source} "synchronous" must be full, extra or normal`);
 }

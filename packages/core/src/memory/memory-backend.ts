@@ -36,7 +36,10 @@ class MemoryStore {
   add(job: StoredJob): void {
     this.jobs.set(job.id, job);
     let q = this.queues.get(job.queue);
-    if (!q) this.queues.set(job.queue, (q = new Map()));
+    if (!q) {
+      q = new Map();
+      this.queues.set(job.queue, q);
+    }
     q.set(job.id, job);
   }
 
