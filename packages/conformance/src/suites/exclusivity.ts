@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { LeasedJobRecord } from '@ilkkun/core';
 import { describe, expect } from 'vitest';
 import type { SuiteContext } from '../context.js';
 import { contractTest, recordDetail, requires } from '../contract-test.js';
+import { spawnChild } from '../spawn-child.js';
 
 /** Pop and ack until an empty wait, recording every id handed out (duplicates included). */
 async function drain(ctx: SuiteContext, queue: string, seen: string[], deadline: number): Promise<void> {
@@ -53,37 +51,14 @@ export function exclusivitySuite(ctx: SuiteContext): void {
         const q = ctx.queue('twoproc');
         const total = 400;
         await ctx.client().addMany(Array.from({ length: total }, (_, i) => ({ queue: q, payload: i })));
-        const worker = fileURLToPath(new URL('../child/pop-worker.js', import.meta.url));
-        const child = spawn(process.execPath, [worker, url, q, String(ctx.scaled(600))], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: {
-            ...process.env,
-            ILKKUN_RESOLVE_FROM: [process.env['ILKKUN_RESOLVE_FROM'], process.cwd()]
-              .filter(Boolean)
-              .join(':'),
-          },
-        });
         const childSeen: string[] = [];
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-        });
-        const lines = createInterface({ input: child.stdout });
-        let ready!: () => void;
-        const started = new Promise<void>((resolve) => {
-          ready = resolve;
-        });
-        lines.on('line', (line) => {
-          const msg = JSON.parse(line) as { ready?: boolean; ids?: string[] };
-          if (msg.ready) ready();
+        const child = spawnChild('pop-worker.js', [url, q, String(ctx.scaled(600))], (msg) => {
           if (msg.ids) childSeen.push(...msg.ids);
         });
-        const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-        await Promise.race([started, exited]);
+        await Promise.race([child.ready, child.exited]);
         const seen: string[] = [];
         await drain(ctx, q, seen, Date.now() + ctx.scaled(60_000));
-        const code = await exited;
-        expect(code, `child failed: ${stderr}`).toBe(0);
+        expect(await child.exited, `child failed: ${child.stderr()}`).toBe(0);
         const all = [...seen, ...childSeen];
         expect(all.length).toBe(total);
         expect(new Set(all).size).toBe(total);

@@ -1,6 +1,7 @@
 import { describe, expect } from 'vitest';
 import type { SuiteContext } from '../context.js';
-import { contractTest, recordDetail } from '../contract-test.js';
+import { contractTest, recordDetail, requires } from '../contract-test.js';
+import { spawnChild } from '../spawn-child.js';
 
 export function waitSuite(ctx: SuiteContext): void {
   describe('wait', () => {
@@ -25,6 +26,36 @@ export function waitSuite(ctx: SuiteContext): void {
         recordDetail(t, `wake-up ${latency} ms after push`);
         await ctx.backend().ack(jobs[0]!);
       },
+    );
+
+    contractTest(
+      ctx,
+      'pop({ waitMs }) in another OS process returns soon after a push from this one',
+      [requires.multiProcess],
+      async (t) => {
+        const url = ctx.options.url;
+        if (!url) {
+          t.skip('unsupported: no url given to open the store from another process');
+          return;
+        }
+        const q = ctx.queue('xwake');
+        const waitMs = ctx.scaled(20_000);
+        let got: { ids: string[]; at: number } | undefined;
+        const child = spawnChild('wait-pop.js', [url, q, String(waitMs)], (msg) => {
+          if (msg.ids && msg.at !== undefined) got = { ids: msg.ids, at: msg.at };
+        });
+        await Promise.race([child.ready, child.exited]);
+        // give the child time to enter its wait (a pop that is still connecting proves nothing)
+        await new Promise((r) => setTimeout(r, ctx.scaled(300)));
+        const pushed = Date.now();
+        const { id } = await ctx.client().add(q, 'wake across processes');
+        expect(await child.exited, `child failed: ${child.stderr()}`).toBe(0);
+        expect(got?.ids).toEqual([id]);
+        const latency = got!.at - pushed;
+        expect(latency).toBeLessThan(waitMs);
+        recordDetail(t, `cross-process wake-up ${latency} ms after push`);
+      },
+      60_000,
     );
 
     contractTest(ctx, 'pop({ waitMs }) returns [] at the deadline when nothing arrives', [], async () => {
