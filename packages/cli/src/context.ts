@@ -23,12 +23,16 @@ export function resolveUrl(command: Command): string {
   return url && url.length > 0 ? url : DEFAULT_BACKEND_URL;
 }
 
+/** The backend URL the running command works on, for error hints (a command may take its own URL argument). */
+export const session: { url: string | undefined } = { url: undefined };
+
 /** Open the backend the command's URL names, run `fn`, and always close the backend. */
 export async function withBackend<T>(
   command: Command,
   fn: (backend: Backend, url: string) => Promise<T>,
 ): Promise<T> {
   const url = resolveUrl(command);
+  session.url = url;
   const backend = await openBackend(url, { importer });
   try {
     return await fn(backend, url);

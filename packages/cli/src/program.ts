@@ -2,7 +2,7 @@ import { DEFAULT_BACKEND_URL } from '@ilkkun/core';
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import * as commands from './commands/index.js';
-import { resolveUrl } from './context.js';
+import { resolveUrl, session } from './context.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor, reportError } from './errors.js';
 import { cliVersion } from './paths.js';
 import { makeScrubber } from './redact.js';
@@ -47,9 +47,9 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   } catch (err) {
     // Commander has already printed its own message (or the help) when it throws.
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    let url = DEFAULT_BACKEND_URL;
+    let url = session.url ?? DEFAULT_BACKEND_URL;
     try {
-      url = resolveUrl(program);
+      url = session.url ?? resolveUrl(program);
     } catch {
       // the URL is only used for hints
     }

@@ -1,7 +1,7 @@
 import { openBackend } from '@ilkkun/core';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { displayUrl, importer, writeErr, writeOut } from '../context.js';
+import { displayUrl, importer, session, writeErr, writeOut } from '../context.js';
 import { EXIT_FAILURE } from '../errors.js';
 import { CLI_PACKAGE_DIR } from '../paths.js';
 
@@ -26,6 +26,7 @@ export function register(program: Command): void {
         : CLI_PACKAGE_DIR;
       // Pre-flight: a URL that cannot even be opened (unknown scheme, package missing, server down)
       // is reported like in every other command, with its code, hint and exit status.
+      session.url = url;
       const probe = await openBackend(url, { importer });
       await probe.close();
       // Loaded on demand: the suite pulls in a test runner that other commands do not need.
