@@ -32,9 +32,21 @@ rm -rf .turbo/runs
 step services bash scripts/services/start.sh
 step lint pnpm lint
 step build pnpm turbo run build --continue=always
+# Packages whose test server cannot be had on this kind of machine, with the reason. They are
+# left out LOUDLY (printed here and in the summary), never silently; each one's issue is marked
+# blocked. Run them against your own server with `pnpm --filter <package> test`.
+blocked=(
+  "@ilkkun/mongodb|no MongoDB-compatible server: the Go module proxy refuses FerretDB (403), Debian ships neither MongoDB nor FerretDB"
+)
+filters=()
+for entry in "${blocked[@]}"; do
+  printf '\n\033[1;33mBLOCKED\033[0m %s: %s\n' "${entry%%|*}" "${entry#*|}"
+  steps+=("BLOCKED ${entry%%|*} (tests not run: ${entry#*|})")
+  filters+=("--filter=!${entry%%|*}")
+done
 # --concurrency=1: suites share 2 cores and live servers; running them side by side would turn
 # CPU starvation into lease-expiry flakiness, which no test here may paper over with retries.
-step test pnpm turbo run test --continue=always --summarize --concurrency=1 \
+step test pnpm turbo run test "${filters[@]}" --continue=always --summarize --concurrency=1 \
   -- --reporter=default --reporter=json --outputFile.json="$report"
 
 printf '\n== summary\n'
