@@ -113,10 +113,7 @@ export class ProcessExecutor implements Executor {
   private async acquire(): Promise<WorkerProcess> {
     // bounded: each round either returns or awaits a worker that then becomes usable or dies
     for (let round = 0; round < 5; round++) {
-      const idle = [...this.live].find((w) => w.state === 'idle' && !w.reserved && !w.busy);
-      const starting = idle ?? [...this.live].find((w) => w.state === 'starting' && !w.reserved);
-      const worker = starting ?? this.spawn();
-      worker.reserved = true;
+      const worker = await this.availableOrNew();
       try {
         await worker.ready;
       } catch (err) {
@@ -129,6 +126,34 @@ export class ProcessExecutor implements Executor {
       worker.reserved = false;
     }
     throw new Error('no worker process became available');
+  }
+
+  /**
+   * An idle ready worker, else an unreserved one still starting, else a new one — but never more
+   * live processes than `concurrency`: a recycled child that is still exiting counts until it is
+   * gone (the limit is about memory and CPU, and an exiting process holds both), so the slot waits
+   * for that exit and then looks again (the exit may itself have started a replacement).
+   */
+  private async availableOrNew(): Promise<WorkerProcess> {
+    for (;;) {
+      const idle = [...this.live].find((w) => w.state === 'idle' && !w.reserved && !w.busy);
+      const usable = idle ?? [...this.live].find((w) => w.state === 'starting' && !w.reserved);
+      if (usable) return this.reserve(usable);
+      const leaving =
+        this.live.size >= this.settings.concurrency
+          ? [...this.live].find((w) => w.state === 'stopping' || w.state === 'exited')
+          : undefined;
+      // nothing leaving while at the limit means every live worker is busy or reserved, which a
+      // free slot rules out; spawning is then still better than deadlocking the slot
+      if (!leaving) return this.reserve(this.spawn());
+      await leaving.exited;
+    }
+  }
+
+  /** Marked in the same tick it is chosen, so two slots can never pick one worker. */
+  private reserve(worker: WorkerProcess): WorkerProcess {
+    worker.reserved = true;
+    return worker;
   }
 
   private spawn(): WorkerProcess {
@@ -173,7 +198,8 @@ export class ProcessExecutor implements Executor {
     const spare = active.some(
       (w) => (w.state === 'idle' || w.state === 'starting') && !w.reserved && !w.busy,
     );
-    if (!spare && active.length < this.settings.concurrency) this.spawnSpare();
+    // live (not only active) processes count: one still exiting holds memory too
+    if (!spare && this.live.size < this.settings.concurrency) this.spawnSpare();
   }
 
   private ensureMin(): void {
