@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { LeasedJob } from '@ilkkun/core';
 import { ConfigError } from '@ilkkun/core';
 import type { QueueSettings } from './config.js';
+import { importModule } from './module-loader.js';
 
 /** What a handler gets besides the job. */
 export interface JobContext {
@@ -59,6 +60,14 @@ export function normalizeSpec(queue: string, spec: HandlerSpec, baseDir: string)
   if (typeof spec !== 'object' || spec === null) {
     throw new ConfigError(`${where} must be a function, a module path or { handler, settings }`);
   }
+  // a misplaced setting ({ handler, mode: 'process' }) must not be silently ignored
+  const allowed = 'module' in spec ? ['module', 'export'] : ['handler', 'export', 'settings'];
+  const stray = Object.keys(spec).find((key) => !allowed.includes(key));
+  if (stray !== undefined) {
+    throw new ConfigError(
+      `${where} has an unknown key "${stray}"; allowed: ${allowed.join(', ')} (per-queue settings go under "settings")`,
+    );
+  }
   if ('module' in spec) {
     return { handler: moduleRef(spec.module, spec.export, baseDir, where), settings: undefined };
   }
@@ -107,7 +116,7 @@ export async function loadHandler(
 ): Promise<Handler> {
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(url)) as Record<string, unknown>;
+    mod = await importModule(url);
   } catch (err) {
     throw new ConfigError(
       `cannot load the handler module for queue "${queue}" (${url}): ${(err as Error).message}`,

@@ -5,10 +5,11 @@ import { ConfigError } from '@ilkkun/core';
 import type { QueueSettings } from './config.js';
 import type { HandlerSpec } from './handler.js';
 import type { RunnerHooks } from './hooks.js';
+import { importModule } from './module-loader.js';
 import { attachReporter, type ReporterKind } from './reporter.js';
 import { createRunner, type Runner } from './runner.js';
 
-/** What an `ilkkun.config.(js|mjs|json)` holds. */
+/** What an `ilkkun.config.(ts|js|mjs|json)` holds. */
 export interface IlkkunConfig {
   /** backend URL (default: `ILKKUN_URL`, else `sqlite:./ilkkun.db`) */
   url?: string;
@@ -31,7 +32,12 @@ export function defineConfig(config: IlkkunConfig): IlkkunConfig {
 const TOP_LEVEL_KEYS = new Set(['url', 'queues', 'handlers', 'global', 'hooks', 'graceMs', 'status']);
 
 /** The default file names `ilkkun work` looks for, in order. */
-export const CONFIG_FILE_NAMES = ['ilkkun.config.js', 'ilkkun.config.mjs', 'ilkkun.config.json'] as const;
+export const CONFIG_FILE_NAMES = [
+  'ilkkun.config.ts',
+  'ilkkun.config.js',
+  'ilkkun.config.mjs',
+  'ilkkun.config.json',
+] as const;
 
 export async function loadConfig(path: string): Promise<{ config: IlkkunConfig; baseDir: string }> {
   const file = resolve(path);
@@ -49,16 +55,16 @@ export async function loadConfig(path: string): Promise<{ config: IlkkunConfig; 
     } catch (err) {
       throw new ConfigError(`config ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
-  } else if (ext === '.js' || ext === '.mjs') {
+  } else if (['.js', '.mjs', '.ts', '.mts'].includes(ext)) {
     let mod: { default?: unknown };
     try {
-      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      mod = (await importModule(pathToFileURL(file).href)) as { default?: unknown };
     } catch (err) {
       throw new ConfigError(`cannot load config ${file}: ${(err as Error).message}`, { cause: err });
     }
     raw = mod.default;
   } else {
-    throw new ConfigError(`config ${file}: expected a .js, .mjs or .json file`);
+    throw new ConfigError(`config ${file}: expected a .ts, .js, .mjs or .json file`);
   }
   return { config: validateConfig(raw, file), baseDir: dirname(file) };
 }

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Client, ConfigError, createMemoryBackend } from '@ilkkun/core';
 import { describe, expect, it } from 'vitest';
-import { defaultSettings, loadConfig, runFromConfig } from '../src/index.js';
+import { createRunner, defaultSettings, loadConfig, runFromConfig } from '../src/index.js';
 import { collect, eventually, fixture } from './helpers.js';
 
 describe('defaultSettings()', () => {
@@ -78,10 +78,39 @@ describe('runFromConfig', () => {
     }
   });
 
+  it('loads a TypeScript config whose handlers are TypeScript modules, in child processes too', async () => {
+    const runner = await runFromConfig(fixture('ilkkun.config.ts'), {
+      handleSignals: false,
+      reporter: 'none',
+    });
+    try {
+      const completed = collect(runner, 'job:complete');
+      const c = new Client(createMemoryBackend('memory:config-ts-test'));
+      await c.add('cfgts.inline', { n: 7 });
+      await c.add('cfgts.child', { name: 'ilkkun' });
+      await eventually(() => completed.length === 2);
+      expect(completed.find((e) => e.job.queue === 'cfgts.inline')?.result).toEqual({ tripled: 21 });
+      const child = completed.find((e) => e.job.queue === 'cfgts.child')?.result as {
+        greeting: string;
+        pid: number;
+      };
+      expect(child.greeting).toBe('hello ilkkun');
+      expect(child.pid).not.toBe(process.pid);
+    } finally {
+      await runner.stop();
+    }
+  });
+
   it('refuses configs it cannot use, naming the problem', async () => {
     await expect(loadConfig(fixture('missing.json'))).rejects.toThrow(ConfigError);
     await expect(loadConfig(fixture('echo.mjs'))).rejects.toThrow(/must export an object/);
     await expect(loadConfig(fixture('sleep.mjs'))).rejects.toThrow(/must export an object/);
     await expect(loadConfig(fixture('bad-config.json'))).rejects.toThrow(/unknown key "queus"/);
+    expect(() =>
+      createRunner({
+        backend: 'memory:',
+        handlers: { q: { handler: async () => 1, mode: 'process' } as never },
+      }),
+    ).toThrow(/unknown key "mode".*under "settings"/);
   });
 });
