@@ -2,6 +2,7 @@ import { InvalidQueueNameError } from '@ilkkun/core';
 import type { RowDataPacket } from 'mysql2/promise';
 import { classifyError } from './classify-error.js';
 import type { Database } from './db.js';
+import type { SqlKit } from './sql.js';
 
 interface FuncRow extends RowDataPacket {
   funcid: number;
@@ -19,14 +20,23 @@ export class FuncMap {
   private readonly ids = new Map<string, number>();
   private readonly names = new Map<number, string>();
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly kit: SqlKit,
+  ) {}
+
+  /** `SELECT <id> AS funcid, <name> AS funcname FROM <queue table>` for this flavour */
+  private get select(): string {
+    const k = this.kit;
+    return `SELECT ${k.funcTableId} AS \`funcid\`, ${k.funcTableName} AS \`funcname\` FROM ${k.funcTable}`;
+  }
 
   /** The funcid of an existing queue, or undefined when nothing was ever pushed to it. */
   async lookup(queue: string): Promise<number | undefined> {
     const cached = this.ids.get(queue);
     if (cached !== undefined) return cached;
     const [row] = await this.db.query<FuncRow[]>(
-      'SELECT `funcid`, `funcname` FROM `funcmap` WHERE `funcname` = ?',
+      `${this.select} WHERE ${this.kit.funcTableName} = ?`,
       [queue],
       { action: 'funcmap' },
     );
@@ -41,7 +51,13 @@ export class FuncMap {
       if (found !== undefined) return found;
       try {
         // safe to repeat after a lost connection: a second insert of the name is a duplicate
-        await this.db.query('INSERT INTO `funcmap` (`funcname`) VALUES (?)', [queue], { action: 'funcmap' });
+        await this.db.query(
+          `INSERT INTO ${this.kit.funcTable} (${this.kit.funcTableName}) VALUES (?)`,
+          [queue],
+          {
+            action: 'funcmap',
+          },
+        );
       } catch (err) {
         // another process inserted the same name first: look it up again
         if (classifyError(err) !== 'duplicate') throw err;
@@ -55,7 +71,7 @@ export class FuncMap {
     const missing = [...new Set(funcids)].filter((id) => !this.names.has(id));
     if (missing.length > 0) {
       const rows = await this.db.query<FuncRow[]>(
-        `SELECT \`funcid\`, \`funcname\` FROM \`funcmap\` WHERE \`funcid\` IN (${missing.map(() => '?').join(', ')})`,
+        `${this.select} WHERE ${this.kit.funcTableId} IN (${missing.map(() => '?').join(', ')})`,
         missing,
         { action: 'funcmap' },
       );

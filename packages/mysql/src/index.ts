@@ -6,6 +6,7 @@ import type { MigrateResult } from './schema.js';
 
 export { type ArgCodec, ArgDecodeError, decodeArg, encodeArg } from './arg-codec.js';
 export { classifyError, type ErrorKind } from './classify-error.js';
+export { type Flavor, type FlavorName, flavorOf, QUDO, THESCHWARTZ } from './flavors/index.js';
 export { MysqlBackend } from './mysql-backend.js';
 export {
   type ClaimStrategy,
@@ -40,8 +41,9 @@ export async function openMysqlBackend(
 }
 
 /**
- * `ilkkun migrate`: connect to `url` and add what the schema lacks (TheSchwartz tables, ilkkun's
- * columns and index, `ilkkun_dead`) without touching any row; or, with `verifyOnly`, only report.
+ * `ilkkun migrate`: connect to `url` and add what the schema lacks (the TheSchwartz tables, or
+ * Qudo's with `?flavor=qudo`; ilkkun's columns and index; `ilkkun_dead`) without touching any
+ * row; or, with `verifyOnly`, only report.
  */
 export async function migrateSchema(
   url: string,

@@ -16,11 +16,12 @@ import type { FuncMap } from './funcmap.js';
 import { deleteErrors, errorInfo } from './queries/errors.js';
 import { reclaimExpired } from './queries/reclaim.js';
 import { type DeadRow, type JobRow, needsErrorMessage, parseJobId, toRecord } from './row-mapping.js';
-import { JOB_COLUMNS, LEASE_END_MS, NOW_MS, POP_ORDER, placeholders, READY } from './sql.js';
+import { LEASE_END_MS, NOW_MS, placeholders, READY, type SqlKit } from './sql.js';
 
 /** The parts of an open backend the inspector works through. */
 export interface InspectorContext {
   db: Database;
+  kit: SqlKit;
   funcmap: FuncMap;
   clock: ServerClock;
   defaultMaxAttempts: number;
@@ -66,10 +67,11 @@ export class MysqlInspector implements Inspector {
 
   async queues(): Promise<string[]> {
     this.ctx.assertOpen();
+    const k = this.ctx.kit;
     const rows = await this.ctx.db.query<NameRow[]>(
-      `SELECT f.\`funcname\` FROM \`funcmap\` f
-       WHERE EXISTS (SELECT 1 FROM \`job\` j WHERE j.\`funcid\` = f.\`funcid\`)
-          OR EXISTS (SELECT 1 FROM \`ilkkun_dead\` d WHERE d.\`funcid\` = f.\`funcid\`)`,
+      `SELECT f.${k.funcTableName} AS \`funcname\` FROM ${k.funcTable} f
+       WHERE EXISTS (SELECT 1 FROM \`job\` j WHERE j.${k.func} = f.${k.funcTableId})
+          OR EXISTS (SELECT 1 FROM \`ilkkun_dead\` d WHERE d.\`funcid\` = f.${k.funcTableId})`,
       [],
       { action: 'inspect' },
     );
@@ -85,7 +87,7 @@ export class MysqlInspector implements Inspector {
     const funcid = await this.reclaimed(queue);
     if (funcid === undefined) return counts;
     const rows = await this.ctx.db.query<CountRow[]>(
-      `SELECT ${STATE_OF_ROW} AS state, COUNT(*) AS n FROM \`job\` WHERE \`funcid\` = ? GROUP BY 1`,
+      `SELECT ${STATE_OF_ROW} AS state, COUNT(*) AS n FROM \`job\` WHERE ${this.ctx.kit.func} = ? GROUP BY 1`,
       [funcid],
       { action: 'inspect' },
     );
@@ -115,8 +117,8 @@ export class MysqlInspector implements Inspector {
       return this.deadRecords(queue, rows);
     }
     const rows = await this.ctx.db.query<StatedRow[]>(
-      `SELECT ${JOB_COLUMNS}, ? AS state FROM \`job\`
-       WHERE \`funcid\` = ? AND ${STATE_FILTER[state]} ORDER BY ${POP_ORDER} LIMIT ? OFFSET ?`,
+      `SELECT ${this.ctx.kit.jobColumns}, ? AS state FROM \`job\`
+       WHERE ${this.ctx.kit.func} = ? AND ${STATE_FILTER[state]} ORDER BY ${this.ctx.kit.popOrder} LIMIT ? OFFSET ?`,
       [state, funcid, limit, offset],
       { action: 'inspect' },
     );
@@ -130,7 +132,7 @@ export class MysqlInspector implements Inspector {
     const funcid = await this.reclaimed(queue);
     if (funcid === undefined) return undefined;
     const live = await this.ctx.db.query<StatedRow[]>(
-      `SELECT ${JOB_COLUMNS}, ${STATE_OF_ROW} AS state FROM \`job\` WHERE \`jobid\` = ? AND \`funcid\` = ?`,
+      `SELECT ${this.ctx.kit.jobColumns}, ${STATE_OF_ROW} AS state FROM \`job\` WHERE ${this.ctx.kit.id} = ? AND ${this.ctx.kit.func} = ?`,
       [jobid, funcid],
       { action: 'inspect' },
     );
@@ -147,6 +149,7 @@ export class MysqlInspector implements Inspector {
     this.ctx.assertOpen();
     const funcid = await this.ctx.funcmap.lookup(queue);
     if (funcid === undefined) return 0;
+    const k = this.ctx.kit;
     const moved = await this.ctx.db.transaction('retryDead', async (tx) => {
       const wanted = ids?.map(parseJobId).filter((x): x is string => x !== undefined);
       if (wanted && wanted.length === 0) return 0;
@@ -159,11 +162,10 @@ export class MysqlInspector implements Inspector {
       let count = 0;
       for (const { jobid } of candidates) {
         try {
+          // Qudo's retry_cnt is left out: it starts again at its default 0
           await tx.query(
-            `INSERT INTO \`job\` (\`jobid\`, \`funcid\`, \`arg\`, \`uniqkey\`, \`insert_time\`, \`run_after\`, \`grabbed_until\`,
-               \`priority\`, \`coalesce\`, \`ilkkun_priority\`, \`ilkkun_run_at_ms\`, \`ilkkun_max_attempts\`, \`ilkkun_backoff\`, \`ilkkun_last_error\`)
-             SELECT \`jobid\`, \`funcid\`, \`arg\`, \`uniqkey\`, \`insert_time\`, UNIX_TIMESTAMP(), 0,
-               \`priority\`, \`coalesce\`, \`ilkkun_priority\`, ${NOW_MS}, \`ilkkun_max_attempts\`, \`ilkkun_backoff\`, \`ilkkun_last_error\`
+            `INSERT INTO \`job\` (${k.jobFromDeadColumns}, \`run_after\`, \`grabbed_until\`, \`ilkkun_run_at_ms\`)
+             SELECT ${k.jobFromDeadValues}, UNIX_TIMESTAMP(), 0, ${NOW_MS}
              FROM \`ilkkun_dead\` WHERE \`jobid\` = ?`,
             [jobid],
           );
@@ -174,7 +176,7 @@ export class MysqlInspector implements Inspector {
         }
         await tx.query('DELETE FROM `ilkkun_dead` WHERE `jobid` = ?', [jobid]);
         // the attempt count lives in the error rows: a retried job starts with its full budget
-        await deleteErrors(tx, [String(jobid)]);
+        await deleteErrors(tx, k, [String(jobid)]);
         count++;
       }
       return count;
@@ -195,11 +197,12 @@ export class MysqlInspector implements Inspector {
     if (funcid === undefined) return 0;
     const wanted = ids?.map(parseJobId).filter((x): x is string => x !== undefined);
     if (wanted && wanted.length === 0) return 0;
-    const byId = wanted ? ` AND \`jobid\` IN (${placeholders(wanted.length)})` : '';
+    const k = this.ctx.kit;
+    const byId = (id: string) => (wanted ? ` AND ${id} IN (${placeholders(wanted.length)})` : '');
     const sql =
       state === 'dead'
-        ? `DELETE FROM \`ilkkun_dead\` WHERE \`funcid\` = ?${byId}`
-        : `DELETE FROM \`job\` WHERE \`funcid\` = ? AND ${STATE_FILTER[state]}${byId}`;
+        ? `DELETE FROM \`ilkkun_dead\` WHERE \`funcid\` = ?${byId('`jobid`')}`
+        : `DELETE FROM \`job\` WHERE ${k.func} = ? AND ${STATE_FILTER[state]}${byId(k.id)}`;
     const res = await this.ctx.db.query<ResultSetHeader>(sql, [funcid, ...(wanted ?? [])], {
       action: 'inspect',
       idempotent: false,
@@ -213,10 +216,14 @@ export class MysqlInspector implements Inspector {
     if (funcid === undefined) return 0;
     let total = 0;
     // In chunks: one huge DELETE would hold its locks and undo log for the whole queue at once.
-    for (const table of ['job', 'ilkkun_dead']) {
+    const k = this.ctx.kit;
+    for (const [table, func] of [
+      ['`job`', k.func],
+      ['`ilkkun_dead`', '`funcid`'],
+    ] as const) {
       for (;;) {
         const res = await this.ctx.db.query<ResultSetHeader>(
-          `DELETE FROM \`${table}\` WHERE \`funcid\` = ? LIMIT 10000`,
+          `DELETE FROM ${table} WHERE ${func} = ? LIMIT 10000`,
           [funcid],
           { action: 'purge', idempotent: false },
         );
@@ -226,7 +233,7 @@ export class MysqlInspector implements Inspector {
     }
     for (;;) {
       const res = await this.ctx.db.query<ResultSetHeader>(
-        'DELETE FROM `error` WHERE `funcid` = ? LIMIT 10000',
+        `DELETE FROM ${k.errorTable} WHERE ${k.flavor.attempts === 'retry-count' ? k.func : '`funcid`'} = ? LIMIT 10000`,
         [funcid],
         { action: 'purge' },
       );
@@ -242,6 +249,7 @@ export class MysqlInspector implements Inspector {
     if (funcid === undefined) return undefined;
     await reclaimExpired(
       this.ctx.db,
+      this.ctx.kit,
       this.ctx.clock,
       funcid,
       this.ctx.defaultMaxAttempts,
@@ -254,6 +262,7 @@ export class MysqlInspector implements Inspector {
     const byId = new Map(rows.map((r) => [r.jobid, r]));
     const errors = await errorInfo(
       this.ctx.db,
+      this.ctx.kit,
       rows.map((r) => r.jobid),
       (id, failures) => needsErrorMessage(byId.get(id)?.ilkkun_last_error ?? null, failures),
     );

@@ -22,6 +22,7 @@ import { createPool, type RowDataPacket } from 'mysql2/promise';
 import { ServerClock } from './clock.js';
 import { probeServer, type ServerInfo } from './connection.js';
 import { Database } from './db.js';
+import { flavorOf } from './flavors/index.js';
 import { FuncMap } from './funcmap.js';
 import { MysqlInspector } from './inspector.js';
 import type { ResolvedMysqlOptions } from './options.js';
@@ -33,7 +34,7 @@ import { pushJobs } from './queries/push.js';
 import { requeueJob } from './queries/requeue.js';
 import { parseJobId } from './row-mapping.js';
 import { type MigrateResult, migrate, POP_INDEX, type SchemaReport, verifySchema } from './schema.js';
-import { READY } from './sql.js';
+import { READY, type SqlKit, sqlKit } from './sql.js';
 
 const CAPABILITIES: Capabilities = {
   priorities: true,
@@ -63,7 +64,8 @@ interface ReadyRow extends RowDataPacket {
 }
 
 /**
- * The MySQL / MariaDB backend on TheSchwartz's tables. See docs/backends/mysql.md for the
+ * The MySQL / MariaDB backend on TheSchwartz's tables, or Qudo's with `flavor=qudo` (every
+ * statement takes its table and column names from the flavour, see src/flavors/). See docs/backends/mysql.md for the
  * schema, the claim, the lease fencing and how it shares a database with Perl workers.
  */
 export class MysqlBackend implements Backend {
@@ -74,6 +76,7 @@ export class MysqlBackend implements Backend {
   readonly claimStrategy: 'skip-locked' | 'optimistic';
   readonly server: ServerInfo;
   private readonly db: Database;
+  private readonly kit: SqlKit;
   private readonly funcmap: FuncMap;
   private readonly clock = new ServerClock();
   private readonly wake: WakeSignal;
@@ -94,7 +97,8 @@ export class MysqlBackend implements Backend {
     this.db = db;
     this.server = server;
     this.clock.observe(server.nowMs, server.sentAt, server.receivedAt);
-    this.funcmap = new FuncMap(db);
+    this.kit = sqlKit(flavorOf(options.flavor));
+    this.funcmap = new FuncMap(db, this.kit);
     this.claimStrategy =
       options.claim === 'auto' ? (server.skipLocked ? 'skip-locked' : 'optimistic') : options.claim;
     this.doorbellKey = doorbellKey;
@@ -106,12 +110,14 @@ export class MysqlBackend implements Backend {
     this.acks = new AckBatcher(this);
     this.claimDeps = {
       db,
+      kit: this.kit,
       clock: this.clock,
       defaultMaxAttempts: options.defaultMaxAttempts,
       keepExitStatusFor: options.keepExitStatusFor,
     };
     this.inspector = new MysqlInspector({
       db,
+      kit: this.kit,
       funcmap: this.funcmap,
       clock: this.clock,
       defaultMaxAttempts: options.defaultMaxAttempts,
@@ -169,7 +175,12 @@ export class MysqlBackend implements Backend {
       for (const queue of new Set(jobs.map((j) => j.queue)))
         funcids.set(queue, await this.funcmap.ensure(queue));
       const results = await pushJobs(
-        { db: this.db, storableQueues: this.options.storableQueues, multiRowIds: this.server.multiRowIds },
+        {
+          db: this.db,
+          kit: this.kit,
+          storableQueues: this.options.storableQueues,
+          multiRowIds: this.server.multiRowIds,
+        },
         jobs,
         funcids,
       );
@@ -243,7 +254,7 @@ export class MysqlBackend implements Backend {
     const exists = targets
       .map(
         () =>
-          `EXISTS (SELECT 1 FROM \`job\` FORCE INDEX (\`${POP_INDEX}\`) WHERE \`funcid\` = ? AND ${READY})`,
+          `EXISTS (SELECT 1 FROM \`job\` FORCE INDEX (\`${POP_INDEX}\`) WHERE ${this.kit.func} = ? AND ${READY})`,
       )
       .join(' OR ');
     const [row] = await this.db.query<ReadyRow[]>(
@@ -264,7 +275,7 @@ export class MysqlBackend implements Backend {
   async ackMany(handles: readonly LeaseHandle[]): Promise<Array<LeaseLostError | null>> {
     this.assertOpen();
     if (handles.length === 0) return [];
-    return this.track(() => ackJobs(this.db, handles, this.options.keepExitStatusFor));
+    return this.track(() => ackJobs(this.db, this.kit, handles, this.options.keepExitStatusFor));
   }
 
   async requeue(handle: LeaseHandle, options: RequeueOptions = {}): Promise<void> {
@@ -275,7 +286,7 @@ export class MysqlBackend implements Backend {
       throw new ConfigError('requeue runAt must be a valid Date');
     }
     const ok = await this.track(() =>
-      requeueJob(this.db, jobid, handle.lease.token, options, this.options.keepExitStatusFor),
+      requeueJob(this.db, this.kit, jobid, handle.lease.token, options, this.options.keepExitStatusFor),
     );
     if (!ok) throw new LeaseLostError(handle.id);
     if (!(options.dead === true && options.release !== true)) this.wake.notify();
@@ -287,7 +298,7 @@ export class MysqlBackend implements Backend {
     const jobid = parseJobId(handle.id);
     if (jobid === undefined) throw new LeaseLostError(handle.id);
     const before = Date.now();
-    const ok = await this.track(() => extendLease(this.db, jobid, handle.lease.token, ms));
+    const ok = await this.track(() => extendLease(this.db, this.kit, jobid, handle.lease.token, ms));
     if (!ok) throw new LeaseLostError(handle.id);
     // the server set now + ms during the call; the earliest local reading of that is safe to report
     return new Date(before + ms);
@@ -296,13 +307,13 @@ export class MysqlBackend implements Backend {
   /** Add what the schema lacks (see `migrate` in schema.ts). */
   async migrate(): Promise<MigrateResult> {
     this.assertOpen();
-    return this.db.withConnection((conn) => migrate(conn, this.server.collation));
+    return this.db.withConnection((conn) => migrate(conn, this.server.collation, this.kit.flavor));
   }
 
   /** Compare the database with what the backend needs; changes nothing. */
   async verifySchema(): Promise<SchemaReport> {
     this.assertOpen();
-    return this.db.withConnection((conn) => verifySchema(conn));
+    return this.db.withConnection((conn) => verifySchema(conn, this.kit.flavor));
   }
 
   /**
@@ -340,11 +351,12 @@ export class MysqlBackend implements Backend {
 
 /** Per `options.schema`: create a fresh schema, migrate an existing one, or only verify. */
 async function prepareSchema(db: Database, options: ResolvedMysqlOptions, server: ServerInfo): Promise<void> {
-  const report = await db.withConnection((conn) => verifySchema(conn));
+  const flavor = flavorOf(options.flavor);
+  const report = await db.withConnection((conn) => verifySchema(conn, flavor));
   if (report.ok) return;
   const allowed = options.schema === 'migrate' || (options.schema === 'create' && !report.hasJobTable);
   if (allowed) {
-    const result = await db.withConnection((conn) => migrate(conn, server.collation));
+    const result = await db.withConnection((conn) => migrate(conn, server.collation, flavor));
     if (result.report.ok) return;
     throw new ConfigError(
       `mysql schema on ${db.where} is still incomplete: ${result.report.problems.join('; ')}`,
@@ -354,6 +366,6 @@ async function prepareSchema(db: Database, options: ResolvedMysqlOptions, server
   throw new ConfigError(
     options.schema === 'verify'
       ? `mysql schema on ${db.where} is not ready (schema=verify changes nothing): ${why}`
-      : `mysql database ${db.where} has TheSchwartz tables without ilkkun's columns (${why}); add them with: ilkkun migrate --url <url> (or open with ?schema=migrate)`,
+      : `mysql database ${db.where} has ${flavor.name === 'qudo' ? 'Qudo' : 'TheSchwartz'} tables without ilkkun's columns (${why}); add them with: ilkkun migrate --url <url> (or open with ?schema=migrate)`,
   );
 }

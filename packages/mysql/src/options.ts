@@ -37,8 +37,8 @@ export interface MysqlBackendOptions {
   storableQueues?: readonly string[];
   /** connect with TLS (default false) */
   ssl?: boolean;
-  /** table layout; only `theschwartz` exists so far */
-  flavor?: 'theschwartz';
+  /** table layout: TheSchwartz's tables (default) or Qudo's (`func`, `job` with `retry_cnt`, `exception_log`, `job_status`) */
+  flavor?: 'theschwartz' | 'qudo';
 }
 
 export interface ResolvedMysqlOptions {
@@ -51,7 +51,7 @@ export interface ResolvedMysqlOptions {
   defaultMaxAttempts: number;
   storableQueues: ReadonlySet<string>;
   ssl: boolean;
-  flavor: 'theschwartz';
+  flavor: 'theschwartz' | 'qudo';
 }
 
 export const DEFAULT_OPTIONS: ResolvedMysqlOptions = {
@@ -118,10 +118,7 @@ export function resolveOptions(
         break;
       case 'flavor': {
         const v = typeof value === 'string' ? value.toLowerCase() : value;
-        if (v === 'qudo') {
-          throw new ConfigError('the mysql flavor "qudo" is not implemented yet; use flavor=theschwartz');
-        }
-        out.flavor = read.oneOf(source, key, v, ['theschwartz'] as const);
+        out.flavor = read.oneOf(source, key, v, ['theschwartz', 'qudo'] as const);
         break;
       }
       case 'ssl':

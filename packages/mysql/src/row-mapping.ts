@@ -3,7 +3,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { decodeArg } from './arg-codec.js';
 import type { ServerClock } from './clock.js';
 
-/** One `job` row as selected with `JOB_COLUMNS` (BIGINTs arrive as strings: `bigNumberStrings`). */
+/** One `job` row as selected with `SqlKit.jobColumns` (BIGINTs arrive as strings: `bigNumberStrings`). */
 export interface JobRow extends RowDataPacket {
   jobid: string;
   funcid: number;

@@ -1,74 +1,7 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Db } from './db.js';
-import { RUN_AFTER_MATCHES } from './sql.js';
-
-/**
- * The TheSchwartz tables, column for column as TheSchwartz 1.12–1.18 ships them in
- * `doc/schema.sql` (`shared/research/seed-anchors/schema-theschwartz-mysql.sql`). Added here, and
- * nowhere else: `IF NOT EXISTS`, backtick quoting (`coalesce` is a function name), `ENGINE=InnoDB`
- * (row locks and `SKIP LOCKED` need it) and an explicit utf8mb4 charset with a binary collation
- * (`{collation}`), so queue names and unique keys compare exactly, as they do in Perl and in ilkkun.
- */
-const THESCHWARTZ_TABLES: ReadonlyArray<[name: string, ddl: string]> = [
-  [
-    'funcmap',
-    `CREATE TABLE IF NOT EXISTS \`funcmap\` (
-  \`funcid\`    INT UNSIGNED PRIMARY KEY NOT NULL AUTO_INCREMENT,
-  \`funcname\`  VARCHAR(255) NOT NULL,
-  UNIQUE (\`funcname\`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={collation}`,
-  ],
-  [
-    'job',
-    `CREATE TABLE IF NOT EXISTS \`job\` (
-  \`jobid\`          BIGINT UNSIGNED PRIMARY KEY NOT NULL AUTO_INCREMENT,
-  \`funcid\`         INT UNSIGNED NOT NULL,
-  \`arg\`            MEDIUMBLOB,
-  \`uniqkey\`        VARCHAR(255) NULL,
-  \`insert_time\`    INTEGER UNSIGNED,
-  \`run_after\`      INTEGER UNSIGNED NOT NULL,
-  \`grabbed_until\`  INTEGER UNSIGNED NOT NULL,
-  \`priority\`       SMALLINT UNSIGNED,
-  \`coalesce\`       VARCHAR(255),
-  INDEX (\`funcid\`, \`run_after\`),
-  UNIQUE (\`funcid\`, \`uniqkey\`),
-  INDEX (\`funcid\`, \`coalesce\`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={collation}`,
-  ],
-  [
-    'note',
-    `CREATE TABLE IF NOT EXISTS \`note\` (
-  \`jobid\`    BIGINT UNSIGNED NOT NULL,
-  \`notekey\`  VARCHAR(255),
-  PRIMARY KEY (\`jobid\`, \`notekey\`),
-  \`value\`    MEDIUMBLOB
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={collation}`,
-  ],
-  [
-    'error',
-    `CREATE TABLE IF NOT EXISTS \`error\` (
-  \`error_time\`  INTEGER UNSIGNED NOT NULL,
-  \`jobid\`       BIGINT UNSIGNED NOT NULL,
-  \`message\`     VARCHAR(255) NOT NULL,
-  \`funcid\`      INT UNSIGNED NOT NULL DEFAULT 0,
-  INDEX (\`funcid\`, \`error_time\`),
-  INDEX (\`error_time\`),
-  INDEX (\`jobid\`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={collation}`,
-  ],
-  [
-    'exitstatus',
-    `CREATE TABLE IF NOT EXISTS \`exitstatus\` (
-  \`jobid\`            BIGINT UNSIGNED PRIMARY KEY NOT NULL,
-  \`funcid\`           INT UNSIGNED NOT NULL DEFAULT 0,
-  \`status\`           SMALLINT UNSIGNED,
-  \`completion_time\`  INTEGER UNSIGNED,
-  \`delete_after\`     INTEGER UNSIGNED,
-  INDEX (\`funcid\`),
-  INDEX (\`delete_after\`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={collation}`,
-  ],
-];
+import { type Flavor, q } from './flavors/index.js';
+import { RUN_AFTER_MATCHES, sqlKit } from './sql.js';
 
 /**
  * ilkkun's own columns on `job`. TheSchwartz names its columns in every statement (Data::ObjectDriver
@@ -108,21 +41,20 @@ export const JOB_EXTRA_COLUMNS: ReadonlyArray<[name: string, definition: string]
 
 /** Serves the claim's `ORDER BY` exactly (equality on funcid, then the order keys, then jobid). */
 export const POP_INDEX = 'ilkkun_pop';
-export const POP_INDEX_COLUMNS = ['funcid', 'ilkkun_prio_key', 'ilkkun_due_ms', 'jobid'] as const;
 
 /**
  * Dead jobs. TheSchwartz has no dead state (a permanent failure deletes the row), and a dead job
  * left in `job` would still be grabbed by Perl workers and still hold its unique key; so dead jobs
  * move here, with the same column names, and `retryDead` moves them back under the same jobid.
  */
-const DEAD_TABLE = `CREATE TABLE IF NOT EXISTS \`ilkkun_dead\` (
+const deadTable = (flavor: Flavor) => `CREATE TABLE IF NOT EXISTS \`ilkkun_dead\` (
   \`jobid\`               BIGINT UNSIGNED PRIMARY KEY NOT NULL,
   \`funcid\`              INT UNSIGNED NOT NULL,
   \`arg\`                 MEDIUMBLOB,
   \`uniqkey\`             VARCHAR(255) NULL,
   \`insert_time\`         INTEGER UNSIGNED,
   \`run_after\`           INTEGER UNSIGNED NOT NULL,
-  \`priority\`            SMALLINT UNSIGNED,
+  \`priority\`            ${flavor.deadPriorityType},
   \`coalesce\`            VARCHAR(255),
   \`ilkkun_priority\`     INT NULL,
   \`ilkkun_run_at_ms\`    BIGINT NULL,
@@ -134,7 +66,7 @@ const DEAD_TABLE = `CREATE TABLE IF NOT EXISTS \`ilkkun_dead\` (
   INDEX \`ilkkun_dead_queue\` (\`funcid\`, \`jobid\`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={collation}`;
 
-export const REQUIRED_TABLES = [...THESCHWARTZ_TABLES.map(([name]) => name), 'ilkkun_dead'];
+const requiredTables = (flavor: Flavor) => [...flavor.tables.map(([name]) => name), 'ilkkun_dead'];
 
 export interface SchemaReport {
   /** true when the backend can run on this database as it is */
@@ -168,7 +100,9 @@ interface IndexRow extends RowDataPacket {
 }
 
 /** What the current database holds, compared with what the backend needs. Reads only. */
-export async function verifySchema(db: Db): Promise<SchemaReport> {
+export async function verifySchema(db: Db, flavor: Flavor): Promise<SchemaReport> {
+  const REQUIRED_TABLES = requiredTables(flavor);
+  const kit = sqlKit(flavor);
   const problems: string[] = [];
   const warnings: string[] = [];
   const tables = await db.query<TableRow[]>(
@@ -179,30 +113,25 @@ export async function verifySchema(db: Db): Promise<SchemaReport> {
   const present = new Map(tables.map((t) => [t.table_name.toLowerCase(), t.engine]));
   for (const name of REQUIRED_TABLES) {
     if (!present.has(name)) problems.push(`table \`${name}\` is missing`);
-    else if (name !== 'note' && (present.get(name) ?? '').toLowerCase() !== 'innodb') {
+    else if (
+      (flavor.innodbTables.includes(name) || name === 'ilkkun_dead') &&
+      (present.get(name) ?? '').toLowerCase() !== 'innodb'
+    ) {
       problems.push(`table \`${name}\` uses engine ${present.get(name)}; row locks need InnoDB`);
     }
   }
   const columns = await db.query<ColumnRow[]>(
     `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS column_name, DATA_TYPE AS data_type,
             COLLATION_NAME AS collation_name, CHARACTER_SET_NAME AS character_set_name
-     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('job', 'funcmap', 'error')`,
+     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?, ?)`,
+    ['job', flavor.funcTable, flavor.errorTable],
   );
   const col = (table: string, name: string) =>
     columns.find((c) => c.table_name.toLowerCase() === table && c.column_name.toLowerCase() === name);
   if (present.has('job')) {
-    for (const name of [
-      'jobid',
-      'funcid',
-      'arg',
-      'uniqkey',
-      'insert_time',
-      'run_after',
-      'grabbed_until',
-      'priority',
-      'coalesce',
-    ]) {
-      if (!col('job', name)) problems.push(`column job.${name} (TheSchwartz) is missing`);
+    const upstream = flavor.name === 'qudo' ? 'Qudo' : 'TheSchwartz';
+    for (const name of flavor.jobColumns) {
+      if (!col('job', name)) problems.push(`column job.${name} (${upstream}) is missing`);
     }
     for (const [name] of JOB_EXTRA_COLUMNS) {
       if (!col('job', name)) problems.push(`column job.${name} is missing`);
@@ -213,6 +142,7 @@ export async function verifySchema(db: Db): Promise<SchemaReport> {
        ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
     );
     const popColumns = indexes.filter((i) => i.index_name === POP_INDEX).map((i) => i.column_name);
+    const POP_INDEX_COLUMNS = kit.popIndexColumns;
     if (popColumns.join(',') !== POP_INDEX_COLUMNS.join(',')) {
       problems.push(
         popColumns.length === 0
@@ -226,19 +156,18 @@ export async function verifySchema(db: Db): Promise<SchemaReport> {
       (parts) =>
         parts.length === 2 &&
         Number(parts[0]!.non_unique) === 0 &&
-        parts.map((p) => p.column_name).join(',') === 'funcid,uniqkey',
+        parts.map((p) => p.column_name).join(',') === `${flavor.jobFunc},uniqkey`,
     );
     if (!uniqueOnKey)
-      problems.push('job has no UNIQUE (funcid, uniqkey) index: unique keys would not be enforced');
+      problems.push(
+        `job has no UNIQUE (${flavor.jobFunc}, uniqkey) index: unique keys would not be enforced`,
+      );
   }
-  for (const [table, name] of [
-    ['funcmap', 'funcname'],
-    ['job', 'uniqkey'],
-  ] as const) {
+  for (const [table, name, what] of flavor.collationChecks) {
     const c = col(table, name);
     if (c?.collation_name && !/_bin$/i.test(c.collation_name)) {
       warnings.push(
-        `${table}.${name} uses collation ${c.collation_name}: ${name === 'uniqkey' ? 'unique keys' : 'queue names'} that differ only in case${/nopad|0900/i.test(c.collation_name) ? '' : ' or trailing spaces'} are treated as equal`,
+        `${table}.${name} uses collation ${c.collation_name}: ${what} that differ only in case${/nopad|0900/i.test(c.collation_name) ? '' : ' or trailing spaces'} are treated as equal`,
       );
     }
     if (c?.character_set_name && !/^utf8mb4$/i.test(c.character_set_name)) {
@@ -247,8 +176,12 @@ export async function verifySchema(db: Db): Promise<SchemaReport> {
       );
     }
   }
-  const message = col('error', 'message');
-  if (message?.character_set_name && !/^utf8mb4$/i.test(message.character_set_name)) {
+  const message = col(flavor.errorTable, 'message');
+  if (
+    flavor.attempts === 'error-rows' &&
+    message?.character_set_name &&
+    !/^utf8mb4$/i.test(message.character_set_name)
+  ) {
     warnings.push(
       `error.message uses character set ${message.character_set_name}: error texts are stored as their first 255 characters with non-representable characters replaced`,
     );
@@ -263,12 +196,12 @@ export interface MigrateResult {
 }
 
 /**
- * Create what is missing: the TheSchwartz tables, ilkkun's columns on `job`, the pop index and
- * `ilkkun_dead`. Never drops, renames or retypes anything and never touches rows, so it is safe
+ * Create what is missing: the flavour's tables (TheSchwartz's or Qudo's), ilkkun's columns on
+ * `job`, the pop index and `ilkkun_dead`. Never drops, renames or retypes anything and never touches rows, so it is safe
  * on a live TheSchwartz database (adding the index to a large `job` table takes a while: InnoDB
  * builds it online, Perl workers keep running). Serialised across processes with a named lock.
  */
-export async function migrate(db: Db, collation: string): Promise<MigrateResult> {
+export async function migrate(db: Db, collation: string, flavor: Flavor): Promise<MigrateResult> {
   const lockName = 'ilkkun_migrate';
   const applied: string[] = [];
   const [lock] = await db.query<RowDataPacket[]>('SELECT GET_LOCK(CONCAT(?, DATABASE()), 60) AS got', [
@@ -276,17 +209,17 @@ export async function migrate(db: Db, collation: string): Promise<MigrateResult>
   ]);
   if (Number(lock?.['got']) !== 1) throw new Error('could not get the ilkkun_migrate lock within 60 s');
   try {
-    const before = await verifySchema(db);
+    const before = await verifySchema(db, flavor);
     const missing = new Set(before.problems);
     const run = async (ddl: string) => {
       const sql = ddl.replaceAll('{collation}', collation);
       await db.query(sql);
       applied.push(sql);
     };
-    for (const [name, ddl] of THESCHWARTZ_TABLES) {
+    for (const [name, ddl] of flavor.tables) {
       if ([...missing].some((p) => p === `table \`${name}\` is missing`)) await run(ddl);
     }
-    if (before.problems.includes('table `ilkkun_dead` is missing')) await run(DEAD_TABLE);
+    if (before.problems.includes('table `ilkkun_dead` is missing')) await run(deadTable(flavor));
     const current = await db.query<ColumnRow[]>(
       `SELECT COLUMN_NAME AS column_name FROM information_schema.COLUMNS
        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'job'`,
@@ -314,10 +247,10 @@ export async function migrate(db: Db, collation: string): Promise<MigrateResult>
       // LOCK=NONE: built online while Perl workers keep inserting and grabbing; a server that
       // cannot do that refuses the statement instead of locking a live queue.
       await run(
-        `ALTER TABLE \`job\` ADD INDEX \`${POP_INDEX}\` (${POP_INDEX_COLUMNS.map((c) => `\`${c}\``).join(', ')}), LOCK=NONE`,
+        `ALTER TABLE \`job\` ADD INDEX \`${POP_INDEX}\` (${sqlKit(flavor).popIndexColumns.map(q).join(', ')}), LOCK=NONE`,
       );
     }
-    return { applied, report: await verifySchema(db) };
+    return { applied, report: await verifySchema(db, flavor) };
   } finally {
     await db.query('SELECT RELEASE_LOCK(CONCAT(?, DATABASE()))', [lockName]);
   }

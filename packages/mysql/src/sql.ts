@@ -1,3 +1,5 @@
+import { type Flavor, q } from './flavors/index.js';
+
 /**
  * SQL fragments shared by the statements. Fixed text only: no caller input is ever spliced
  * into SQL; every value travels as a bound `?` parameter.
@@ -53,54 +55,136 @@ export const OWN_LEASE = `(\`ilkkun_lease_token\` IS NOT NULL AND \`ilkkun_lease
  */
 export const FENCE = `\`ilkkun_lease_token\` = ? AND ${OWN_LEASE} AND \`ilkkun_lease_ms\` > ${NOW_MS}`;
 
-/** Pop order: higher priority first, then earlier runAt, then insertion order. Matches POP_INDEX exactly. */
-export const POP_ORDER = '`ilkkun_prio_key`, `ilkkun_due_ms`, `jobid`';
-
 /** A job a pop may take now: due, and not leased. */
 export const READY = `\`ilkkun_due_ms\` <= ${NOW_MS} AND ${LEASE_END_MS} <= ${NOW_MS}`;
 
-/** Columns every job read selects (generated ones included), in one fixed list. */
-export const JOB_COLUMNS = [
-  'jobid',
-  'funcid',
-  'arg',
-  'uniqkey',
-  'insert_time',
-  'run_after',
-  'grabbed_until',
-  'priority',
-  'coalesce',
-  'ilkkun_priority',
-  'ilkkun_run_at_ms',
-  'ilkkun_max_attempts',
-  'ilkkun_backoff',
-  'ilkkun_lease_token',
-  'ilkkun_lease_ms',
-  'ilkkun_last_error',
-  'ilkkun_prio_key',
-  'ilkkun_due_ms',
-]
-  .map((c) => `\`${c}\``)
-  .join(', ');
+/**
+ * The flavour-dependent pieces of SQL, built once per flavour from its fixed names. Rows always
+ * come back under TheSchwartz's names (`jobid`, `funcid`, `insert_time`, `coalesce`), so the row
+ * mapping is the same for both flavours.
+ */
+export interface SqlKit {
+  readonly flavor: Flavor;
+  /** quoted `job` columns that differ between flavours */
+  readonly id: string;
+  readonly func: string;
+  readonly insertTime: string;
+  /** quoted names of the queue table and its columns */
+  readonly funcTable: string;
+  readonly funcTableId: string;
+  readonly funcTableName: string;
+  readonly errorTable: string;
+  readonly statusTable: string;
+  /** every column a job read selects (generated ones included), aliased to TheSchwartz's names */
+  readonly jobColumns: string;
+  /** pop order: higher priority first, then earlier runAt, then insertion order; matches the pop index */
+  readonly popOrder: string;
+  readonly popIndexColumns: readonly string[];
+  /** columns of `ilkkun_dead` (TheSchwartz's names in both flavours) and what fills them from `job` */
+  readonly deadColumns: string;
+  readonly deadFromJob: string;
+  /** `job` columns a dead job goes back into, and what fills them from `ilkkun_dead` (minus run_after, grabbed_until) */
+  readonly jobFromDeadColumns: string;
+  readonly jobFromDeadValues: string;
+}
 
-/** Columns copied between `job` and `ilkkun_dead` (same names in both tables). */
-export const DEAD_COPY_COLUMNS = [
-  'jobid',
-  'funcid',
-  'arg',
-  'uniqkey',
-  'insert_time',
-  'run_after',
-  'priority',
-  'coalesce',
-  'ilkkun_priority',
-  'ilkkun_run_at_ms',
-  'ilkkun_max_attempts',
-  'ilkkun_backoff',
-  'ilkkun_last_error',
-]
-  .map((c) => `\`${c}\``)
-  .join(', ');
+const kits = new Map<string, SqlKit>();
+
+export function sqlKit(flavor: Flavor): SqlKit {
+  const cached = kits.get(flavor.name);
+  if (cached) return cached;
+  const id = q(flavor.jobId);
+  const func = q(flavor.jobFunc);
+  const insertTime = q(flavor.jobInsertTime);
+  const coalesce = flavor.jobCoalesce === null ? null : q(flavor.jobCoalesce);
+  const ilkkun = [
+    'ilkkun_priority',
+    'ilkkun_run_at_ms',
+    'ilkkun_max_attempts',
+    'ilkkun_backoff',
+    'ilkkun_lease_token',
+    'ilkkun_lease_ms',
+    'ilkkun_last_error',
+    'ilkkun_prio_key',
+    'ilkkun_due_ms',
+  ].map(q);
+  const jobColumns = [
+    `${id} AS \`jobid\``,
+    `${func} AS \`funcid\``,
+    '`arg`',
+    '`uniqkey`',
+    `${insertTime} AS \`insert_time\``,
+    '`run_after`',
+    '`grabbed_until`',
+    '`priority`',
+    coalesce === null ? 'NULL AS `coalesce`' : coalesce,
+    ...ilkkun,
+  ].join(', ');
+  const deadExtra = [
+    'ilkkun_priority',
+    'ilkkun_run_at_ms',
+    'ilkkun_max_attempts',
+    'ilkkun_backoff',
+    'ilkkun_last_error',
+  ].map(q);
+  const deadColumns = [
+    '`jobid`',
+    '`funcid`',
+    '`arg`',
+    '`uniqkey`',
+    '`insert_time`',
+    '`run_after`',
+    '`priority`',
+    '`coalesce`',
+    ...deadExtra,
+  ].join(', ');
+  const deadFromJob = [
+    id,
+    func,
+    '`arg`',
+    '`uniqkey`',
+    insertTime,
+    '`run_after`',
+    '`priority`',
+    coalesce ?? 'NULL',
+    ...deadExtra,
+  ].join(', ');
+  const back = [
+    'arg',
+    'uniqkey',
+    'priority',
+    'ilkkun_priority',
+    'ilkkun_max_attempts',
+    'ilkkun_backoff',
+    'ilkkun_last_error',
+  ].map(q);
+  const kit: SqlKit = {
+    flavor,
+    id,
+    func,
+    insertTime,
+    funcTable: q(flavor.funcTable),
+    funcTableId: q(flavor.funcTableId),
+    funcTableName: q(flavor.funcTableName),
+    errorTable: q(flavor.errorTable),
+    statusTable: q(flavor.statusTable),
+    jobColumns,
+    popOrder: `\`ilkkun_prio_key\`, \`ilkkun_due_ms\`, ${id}`,
+    popIndexColumns: [flavor.jobFunc, 'ilkkun_prio_key', 'ilkkun_due_ms', flavor.jobId],
+    deadColumns,
+    deadFromJob,
+    jobFromDeadColumns: [id, func, insertTime, ...(coalesce ? [coalesce] : []), ...back].join(', '),
+    jobFromDeadValues: [
+      '`jobid`',
+      '`funcid`',
+      '`insert_time`',
+      ...(coalesce ? ['`coalesce`'] : []),
+      ...back,
+    ].join(', '),
+  };
+  kits.set(flavor.name, kit);
+  return kit;
+}
 
 /** `?, ?, ?` for a list of n values. */
 export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');

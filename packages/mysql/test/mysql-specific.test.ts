@@ -72,7 +72,7 @@ describe('mysql URLs and options', () => {
     [{ connectionLimit: '0' }, /connectionLimit/],
     [{ claim: 'fast' }, /claim/],
     [{ schema: 'drop' }, /schema/],
-    [{ flavor: 'qudo' }, /not implemented/],
+    [{ flavor: 'sqlite' }, /flavor/],
     [{ storableQueues: 'ok,bad name' }, /storableQueues/],
     [{ ssl: 'maybe' }, /ssl/],
   ])('refuses option %o', (params, message) => {

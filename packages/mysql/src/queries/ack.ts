@@ -2,7 +2,7 @@ import { type LeaseHandle, LeaseLostError } from '@ilkkun/core';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Database, Db } from '../db.js';
 import { parseJobId } from '../row-mapping.js';
-import { FENCE, placeholders } from '../sql.js';
+import { FENCE, placeholders, type SqlKit } from '../sql.js';
 import { writeExitStatus } from './dead.js';
 
 interface OwnedRow extends RowDataPacket {
@@ -21,6 +21,7 @@ class Mismatch extends Error {}
  */
 export async function ackJobs(
   db: Database,
+  kit: SqlKit,
   handles: readonly LeaseHandle[],
   keepExitStatusFor: number,
 ): Promise<Array<LeaseLostError | null>> {
@@ -38,10 +39,10 @@ export async function ackJobs(
     try {
       acked = await db.transaction('ack', async (tx, ctx) => {
         uncertain = ctx.afterUncertainCommit;
-        if (keepExitStatusFor > 0) return deleteLocked(tx, groups, keepExitStatusFor);
+        if (keepExitStatusFor > 0) return deleteLocked(tx, kit, groups, keepExitStatusFor);
         for (const [token, ids] of groups) {
           const res = await tx.query<ResultSetHeader>(
-            `DELETE FROM \`job\` WHERE \`jobid\` IN (${placeholders(ids.length)}) AND ${FENCE}`,
+            `DELETE FROM \`job\` WHERE ${kit.id} IN (${placeholders(ids.length)}) AND ${FENCE}`,
             [...ids, token],
           );
           if (res.affectedRows !== ids.length) throw new Mismatch();
@@ -52,7 +53,7 @@ export async function ackJobs(
       if (!(err instanceof Mismatch)) throw err;
       acked = await db.transaction('ack', (tx, ctx) => {
         uncertain ||= ctx.afterUncertainCommit;
-        return deleteLocked(tx, groups, keepExitStatusFor);
+        return deleteLocked(tx, kit, groups, keepExitStatusFor);
       });
     }
   }
@@ -63,7 +64,7 @@ export async function ackJobs(
     const ids = lost.map((h) => parseJobId(h.id)).filter((id): id is string => id !== undefined);
     const still = ids.length
       ? await db.query<OwnedRow[]>(
-          `SELECT \`jobid\` FROM \`job\` WHERE \`jobid\` IN (${placeholders(ids.length)})`,
+          `SELECT ${kit.id} AS \`jobid\` FROM \`job\` WHERE ${kit.id} IN (${placeholders(ids.length)})`,
           ids,
         )
       : [];
@@ -76,6 +77,7 @@ export async function ackJobs(
 /** Lock the rows this lease still holds, delete them, record exit statuses. */
 async function deleteLocked(
   tx: Db,
+  kit: SqlKit,
   groups: ReadonlyMap<string, string[]>,
   keepExitStatusFor: number,
 ): Promise<Set<string>> {
@@ -83,21 +85,22 @@ async function deleteLocked(
   for (const [token, ids] of groups) {
     owned.push(
       ...(await tx.query<OwnedRow[]>(
-        `SELECT \`jobid\`, \`funcid\` FROM \`job\` WHERE \`jobid\` IN (${placeholders(ids.length)}) AND ${FENCE} FOR UPDATE`,
+        `SELECT ${kit.id} AS \`jobid\`, ${kit.func} AS \`funcid\` FROM \`job\` WHERE ${kit.id} IN (${placeholders(ids.length)}) AND ${FENCE} FOR UPDATE`,
         [...ids, token],
       )),
     );
   }
   if (owned.length > 0) {
-    await tx.query(
-      `DELETE FROM \`job\` WHERE \`jobid\` IN (${placeholders(owned.length)})`,
-      owned.map((r) => r.jobid),
-    );
     await writeExitStatus(
       tx,
+      kit,
       owned.map((r) => ({ jobid: String(r.jobid), funcid: Number(r.funcid) })),
       0,
       keepExitStatusFor,
+    );
+    await tx.query(
+      `DELETE FROM \`job\` WHERE ${kit.id} IN (${placeholders(owned.length)})`,
+      owned.map((r) => r.jobid),
     );
   }
   return new Set(owned.map((r) => String(r.jobid)));

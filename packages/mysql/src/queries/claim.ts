@@ -6,12 +6,13 @@ import type { ServerClock } from '../clock.js';
 import type { Database, Db } from '../db.js';
 import { compareRows, encodeError, type JobRow, needsErrorMessage, toRecord } from '../row-mapping.js';
 import { POP_INDEX } from '../schema.js';
-import { ceilSeconds, JOB_COLUMNS, NOW_MS, POP_ORDER, placeholders, READY } from '../sql.js';
+import { ceilSeconds, NOW_MS, placeholders, READY, type SqlKit } from '../sql.js';
 import { moveToDead, writeExitStatus } from './dead.js';
 import { errorInfo, insertError } from './errors.js';
 
 export interface ClaimDeps {
   db: Database;
+  kit: SqlKit;
   clock: ServerClock;
   defaultMaxAttempts: number;
   keepExitStatusFor: number;
@@ -37,10 +38,10 @@ interface ReadyRow extends JobRow {
  * the ORDER BY column for column, so the server reads the first rows of the index instead of
  * sorting the queue (the difference between flat and collapsing pop latency at 1M jobs).
  */
-const selectReady = (lock: boolean) =>
-  `SELECT ${JOB_COLUMNS}, ${NOW_MS} AS now_ms FROM \`job\` FORCE INDEX (\`${POP_INDEX}\`)
-   WHERE \`funcid\` = ? AND ${READY}
-   ORDER BY ${POP_ORDER} LIMIT ?${lock ? ' FOR UPDATE SKIP LOCKED' : ''}`;
+const selectReady = (kit: SqlKit, lock: boolean) =>
+  `SELECT ${kit.jobColumns}, ${NOW_MS} AS now_ms FROM \`job\` FORCE INDEX (\`${POP_INDEX}\`)
+   WHERE ${kit.func} = ? AND ${READY}
+   ORDER BY ${kit.popOrder} LIMIT ?${lock ? ' FOR UPDATE SKIP LOCKED' : ''}`;
 
 const newToken = () => randomBytes(12).toString('base64url');
 
@@ -66,7 +67,7 @@ export async function claimSkipLocked(
     if (ids.length > 0) {
       await tx.query(
         `UPDATE \`job\` SET \`grabbed_until\` = ${ceilSeconds('?')}, \`ilkkun_lease_ms\` = ?, \`ilkkun_lease_token\` = ?
-         WHERE \`jobid\` IN (${placeholders(ids.length)})`,
+         WHERE ${deps.kit.id} IN (${placeholders(ids.length)})`,
         [leaseEnd, leaseEnd, token, ...ids],
       );
     }
@@ -96,7 +97,7 @@ export async function claimOptimistic(
     if (won.length >= max) break;
     const result = await deps.db.query<ResultSetHeader>(
       `UPDATE \`job\` SET \`grabbed_until\` = ${ceilSeconds('?')}, \`ilkkun_lease_ms\` = ?, \`ilkkun_lease_token\` = ?
-       WHERE \`jobid\` = ? AND \`grabbed_until\` = ? AND \`ilkkun_lease_ms\` <=> ? AND \`ilkkun_lease_token\` <=> ?
+       WHERE ${deps.kit.id} = ? AND \`grabbed_until\` = ? AND \`ilkkun_lease_ms\` <=> ? AND \`ilkkun_lease_token\` <=> ?
          AND ${READY}`,
       [leaseEnd, leaseEnd, token, row.jobid, row.grabbed_until, row.ilkkun_lease_ms, row.ilkkun_lease_token],
       { action: 'pop' },
@@ -122,7 +123,7 @@ async function readCandidates(
   // `funcid IN (…)` would make the server sort every ready job of every queue.
   for (const target of targets) {
     const sentAt = Date.now();
-    const found = await db.query<ReadyRow[]>(selectReady(lock), [target.funcid, limit]);
+    const found = await db.query<ReadyRow[]>(selectReady(deps.kit, lock), [target.funcid, limit]);
     const now = found[0] ? Number(found[0].now_ms) : Number.NaN;
     if (found[0]) deps.clock.observe(now, sentAt, Date.now());
     if (now > nowMs) nowMs = now;
@@ -160,6 +161,7 @@ async function settle(
   const byId = new Map(rows.map((r) => [r.jobid, r]));
   const errors = await errorInfo(
     tx,
+    deps.kit,
     rows.map((r) => r.jobid),
     (id, failures) => needsErrorMessage(byId.get(id)?.ilkkun_last_error ?? null, failures),
   );
@@ -172,11 +174,15 @@ async function settle(
     let lastErrorJson = row.ilkkun_last_error;
     const maxAttempts = row.ilkkun_max_attempts ?? deps.defaultMaxAttempts;
     const bury = async (error: JobError) => {
-      await insertError(tx, row.jobid, row.funcid, error.message);
-      if (await moveToDead(tx, row.jobid, failures, encodeError(error))) {
-        await writeExitStatus(tx, [{ jobid: row.jobid, funcid: row.funcid }], 1, deps.keepExitStatusFor);
-        buried++;
-      }
+      await insertError(tx, deps.kit, row.jobid, row.funcid, error.message);
+      await writeExitStatus(
+        tx,
+        deps.kit,
+        [{ jobid: row.jobid, funcid: row.funcid }],
+        1,
+        deps.keepExitStatusFor,
+      );
+      if (await moveToDead(tx, deps.kit, row.jobid, failures, encodeError(error))) buried++;
     };
     if (row.ilkkun_lease_token !== null && ownLease(row)) {
       failures += 1;
@@ -185,9 +191,9 @@ async function settle(
         await bury(error);
         continue;
       }
-      await insertError(tx, row.jobid, row.funcid, error.message);
+      await insertError(tx, deps.kit, row.jobid, row.funcid, error.message);
       lastErrorJson = encodeError(error);
-      await tx.query('UPDATE `job` SET `ilkkun_last_error` = ? WHERE `jobid` = ?', [
+      await tx.query(`UPDATE \`job\` SET \`ilkkun_last_error\` = ? WHERE ${deps.kit.id} = ?`, [
         lastErrorJson,
         row.jobid,
       ]);

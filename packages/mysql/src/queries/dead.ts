@@ -1,6 +1,6 @@
 import type { ResultSetHeader } from 'mysql2/promise';
 import type { Db } from '../db.js';
-import { DEAD_COPY_COLUMNS, NOW_MS } from '../sql.js';
+import { NOW_MS, placeholders, type SqlKit } from '../sql.js';
 
 /**
  * Move a job row to `ilkkun_dead` (same transaction as the caller's other writes): its last error
@@ -10,33 +10,47 @@ import { DEAD_COPY_COLUMNS, NOW_MS } from '../sql.js';
  */
 export async function moveToDead(
   db: Db,
+  kit: SqlKit,
   jobid: string,
   attempts: number,
   lastErrorJson: string,
 ): Promise<boolean> {
-  await db.query('UPDATE `job` SET `ilkkun_last_error` = ? WHERE `jobid` = ?', [lastErrorJson, jobid]);
+  await db.query(`UPDATE \`job\` SET \`ilkkun_last_error\` = ? WHERE ${kit.id} = ?`, [lastErrorJson, jobid]);
   const copied = await db.query<ResultSetHeader>(
-    `INSERT INTO \`ilkkun_dead\` (${DEAD_COPY_COLUMNS}, \`attempts\`, \`died_at_ms\`)
-     SELECT ${DEAD_COPY_COLUMNS}, ?, ${NOW_MS} FROM \`job\` WHERE \`jobid\` = ?`,
+    `INSERT INTO \`ilkkun_dead\` (${kit.deadColumns}, \`attempts\`, \`died_at_ms\`)
+     SELECT ${kit.deadFromJob}, ?, ${NOW_MS} FROM \`job\` WHERE ${kit.id} = ?`,
     [attempts, jobid],
   );
   if (copied.affectedRows === 0) return false;
-  await db.query('DELETE FROM `job` WHERE `jobid` = ?', [jobid]);
+  await db.query(`DELETE FROM \`job\` WHERE ${kit.id} = ?`, [jobid]);
   return true;
 }
 
 /**
- * TheSchwartz's completion record, written only when `keepExitStatusFor` > 0 (Perl's
+ * The completion record, written before the job row leaves `job`. TheSchwartz's `exitstatus`,
+ * written only when `keepExitStatusFor` > 0 (Perl's
  * `keep_exit_status_for`): status 0 = done, 1 = failed for good. Like TheSchwartz, one write in
  * ten also removes up to 1000 expired records.
  */
 export async function writeExitStatus(
   db: Db,
+  kit: SqlKit,
   rows: ReadonlyArray<{ jobid: string; funcid: number }>,
   status: 0 | 1,
   keepFor: number,
 ): Promise<void> {
   if (keepFor <= 0 || rows.length === 0) return;
+  if (kit.flavor.name === 'qudo') {
+    // Qudo's `set_job_status` record: copied from the job row, so it runs before the row leaves
+    // `job`. Qudo never expires job_status rows; neither does ilkkun.
+    await db.query(
+      `INSERT INTO ${kit.statusTable} (\`func_id\`, \`arg\`, \`uniqkey\`, \`status\`, \`job_start_time\`, \`job_end_time\`)
+       SELECT ${kit.func}, COALESCE(\`arg\`, ''), \`uniqkey\`, ?, UNIX_TIMESTAMP(), UNIX_TIMESTAMP()
+       FROM \`job\` WHERE ${kit.id} IN (${placeholders(rows.length)})`,
+      [status === 0 ? 'completed' : 'failed', ...rows.map((r) => r.jobid)],
+    );
+    return;
+  }
   await db.query(
     `INSERT INTO \`exitstatus\` (\`jobid\`, \`funcid\`, \`status\`, \`completion_time\`, \`delete_after\`)
      VALUES ${rows.map(() => '(?, ?, ?, UNIX_TIMESTAMP(), UNIX_TIMESTAMP() + ?)').join(', ')}

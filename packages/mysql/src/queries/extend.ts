@@ -1,6 +1,6 @@
 import type { ResultSetHeader } from 'mysql2/promise';
 import type { Database } from '../db.js';
-import { ceilSeconds, FENCE, NOW_MS } from '../sql.js';
+import { ceilSeconds, FENCE, NOW_MS, type SqlKit } from '../sql.js';
 
 /**
  * Lease heartbeat: the lease now ends `leaseMs` after the server's now; `grabbed_until` follows
@@ -11,13 +11,14 @@ import { ceilSeconds, FENCE, NOW_MS } from '../sql.js';
  */
 export async function extendLease(
   db: Database,
+  kit: SqlKit,
   jobid: string,
   token: string,
   leaseMs: number,
 ): Promise<boolean> {
   const res = await db.query<ResultSetHeader>(
     `UPDATE \`job\` SET \`ilkkun_lease_ms\` = ${NOW_MS} + ?, \`grabbed_until\` = ${ceilSeconds(`${NOW_MS} + ?`)}
-     WHERE \`jobid\` = ? AND ${FENCE}`,
+     WHERE ${kit.id} = ? AND ${FENCE}`,
     [leaseMs, leaseMs, jobid, token],
     { action: 'extend' },
   );

@@ -3,10 +3,12 @@ import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { encodeArg } from '../arg-codec.js';
 import { classifyError } from '../classify-error.js';
 import type { Database, Db } from '../db.js';
-import { RUN_AFTER_FROM_DELAY, RUN_AT_FROM_DELAY } from '../sql.js';
+import type { Flavor } from '../flavors/index.js';
+import { RUN_AFTER_FROM_DELAY, RUN_AT_FROM_DELAY, type SqlKit } from '../sql.js';
 
 export interface PushDeps {
   db: Database;
+  kit: SqlKit;
   storableQueues: ReadonlySet<string>;
   /**
    * A multi-row INSERT gets consecutive ids (innodb_autoinc_lock_mode 0 or 1 and
@@ -19,8 +21,9 @@ export interface PushDeps {
 /** Most rows in one multi-row INSERT: keeps a statement well under max_allowed_packet for small payloads. */
 const CHUNK = 500;
 
-const COLUMNS =
-  '`funcid`, `arg`, `uniqkey`, `insert_time`, `run_after`, `grabbed_until`, `priority`, `coalesce`, `ilkkun_priority`, `ilkkun_run_at_ms`, `ilkkun_max_attempts`, `ilkkun_backoff`';
+/** The columns a push writes; Qudo has no `coalesce` (and `retry_cnt` starts at its default 0). */
+const columns = (kit: SqlKit) =>
+  `${kit.func}, \`arg\`, \`uniqkey\`, ${kit.insertTime}, \`run_after\`, \`grabbed_until\`, \`priority\`, ${kit.flavor.jobCoalesce === null ? '' : `\`${kit.flavor.jobCoalesce}\`, `}\`ilkkun_priority\`, \`ilkkun_run_at_ms\`, \`ilkkun_max_attempts\`, \`ilkkun_backoff\``;
 
 /**
  * One row's VALUES. runAt is stored relative to the server's clock: the caller's delay
@@ -29,7 +32,8 @@ const COLUMNS =
  * exact. `run_after` gets the same instant in whole seconds (see RUN_AFTER_FROM_DELAY),
  * `insert_time` the server's second (TheSchwartz writes the client's; it is informational).
  */
-const ROW = `(?, ?, ?, UNIX_TIMESTAMP(), ${RUN_AFTER_FROM_DELAY}, 0, ?, NULL, ?, ${RUN_AT_FROM_DELAY}, ?, ?)`;
+const row = (kit: SqlKit) =>
+  `(?, ?, ?, UNIX_TIMESTAMP(), ${RUN_AFTER_FROM_DELAY}, 0, ?, ${kit.flavor.jobCoalesce === null ? '' : 'NULL, '}?, ${RUN_AT_FROM_DELAY}, ?, ?)`;
 
 interface Prepared {
   job: NewJob;
@@ -64,7 +68,7 @@ export async function pushJobs(
         delta,
         delta,
         delta,
-        perlPriority(job.priority),
+        perlPriority(job.priority, deps.kit.flavor),
         job.priority,
         delta,
         job.maxAttempts,
@@ -72,13 +76,15 @@ export async function pushJobs(
       ],
     };
   });
+  const COLUMNS = columns(deps.kit);
+  const ROW = row(deps.kit);
   return deps.db.transaction('push', async (tx) => {
     const results: PushResult[] = [];
     let i = 0;
     while (i < prepared.length) {
       const current = prepared[i]!;
       if (current.job.uniqueKey !== undefined) {
-        results.push(await insertKeyed(tx, current));
+        results.push(await insertKeyed(tx, deps.kit, current));
         i++;
         continue;
       }
@@ -100,11 +106,11 @@ export async function pushJobs(
   });
 }
 
-async function insertKeyed(tx: Db, p: Prepared): Promise<PushResult> {
+async function insertKeyed(tx: Db, kit: SqlKit, p: Prepared): Promise<PushResult> {
   for (let tries = 0; tries < 3; tries++) {
     try {
       const inserted = await tx.query<ResultSetHeader>(
-        `INSERT INTO \`job\` (${COLUMNS}) VALUES ${ROW}`,
+        `INSERT INTO \`job\` (${columns(kit)}) VALUES ${row(kit)}`,
         p.params,
       );
       return { id: String(inserted.insertId), duplicate: false };
@@ -112,7 +118,7 @@ async function insertKeyed(tx: Db, p: Prepared): Promise<PushResult> {
       if (classifyError(err) !== 'duplicate') throw err;
     }
     const [holder] = await tx.query<IdRow[]>(
-      'SELECT `jobid` FROM `job` WHERE `funcid` = ? AND `uniqkey` = ?',
+      `SELECT ${kit.id} AS \`jobid\` FROM \`job\` WHERE ${kit.func} = ? AND \`uniqkey\` = ?`,
       [p.params[0], p.job.uniqueKey],
     );
     if (holder) return { id: String(holder.jobid), duplicate: true };
@@ -122,11 +128,14 @@ async function insertKeyed(tx: Db, p: Prepared): Promise<PushResult> {
 }
 
 /**
- * What TheSchwartz's SMALLINT UNSIGNED `priority` column gets (Perl workers with `prioritize`
+ * What the upstream `priority` column gets. Qudo's is INT UNSIGNED NOT NULL DEFAULT 0, sorted
+ * higher first: 0..4294967295 as given (negative ones as 0, its default). TheSchwartz's SMALLINT
+ * UNSIGNED `priority` column gets (Perl workers with `prioritize`
  * sort by it, higher first, NULL last): 1..65535 as given (capped), 0 and below as NULL — the
  * value Perl clients write when they give none, so default jobs of both languages tie. The exact
  * int32 priority is in `ilkkun_priority`.
  */
-export function perlPriority(priority: number): number | null {
+export function perlPriority(priority: number, flavor?: Flavor): number | null {
+  if (flavor && !flavor.priorityNullable) return Math.min(Math.max(priority, 0), flavor.priorityMax);
   return priority >= 1 ? Math.min(priority, 65_535) : null;
 }

@@ -2,7 +2,7 @@ import { leaseExpiredError } from '@ilkkun/core';
 import type { ServerClock } from '../clock.js';
 import type { Database } from '../db.js';
 import { encodeError, type JobRow } from '../row-mapping.js';
-import { JOB_COLUMNS, NOW_MS, OWN_LEASE } from '../sql.js';
+import { NOW_MS, OWN_LEASE, type SqlKit } from '../sql.js';
 import { moveToDead, writeExitStatus } from './dead.js';
 import { errorInfo, insertError } from './errors.js';
 
@@ -19,6 +19,7 @@ interface ExpiredRow extends JobRow {
  */
 export async function reclaimExpired(
   db: Database,
+  kit: SqlKit,
   clock: ServerClock,
   funcid: number,
   defaultMaxAttempts: number,
@@ -26,27 +27,28 @@ export async function reclaimExpired(
 ): Promise<number> {
   return db.transaction('reclaim', async (tx) => {
     const rows = await tx.query<ExpiredRow[]>(
-      `SELECT ${JOB_COLUMNS}, ${NOW_MS} AS now_ms FROM \`job\`
-       WHERE \`funcid\` = ? AND ${OWN_LEASE} AND \`ilkkun_lease_ms\` <= ${NOW_MS}
+      `SELECT ${kit.jobColumns}, ${NOW_MS} AS now_ms FROM \`job\`
+       WHERE ${kit.func} = ? AND ${OWN_LEASE} AND \`ilkkun_lease_ms\` <= ${NOW_MS}
        FOR UPDATE SKIP LOCKED`,
       [funcid],
     );
     if (rows.length === 0) return 0;
     const errors = await errorInfo(
       tx,
+      kit,
       rows.map((r) => r.jobid),
     );
     for (const row of rows) {
       const failures = (errors.get(row.jobid)?.failures ?? 0) + 1;
       const error = encodeError(leaseExpiredError(failures, clock.toLocal(Number(row.now_ms)).getTime()));
-      await insertError(tx, row.jobid, row.funcid, 'lease expired');
+      await insertError(tx, kit, row.jobid, row.funcid, 'lease expired');
       if (failures >= (row.ilkkun_max_attempts ?? defaultMaxAttempts)) {
-        await moveToDead(tx, row.jobid, failures, error);
-        await writeExitStatus(tx, [{ jobid: row.jobid, funcid: row.funcid }], 1, keepExitStatusFor);
+        await writeExitStatus(tx, kit, [{ jobid: row.jobid, funcid: row.funcid }], 1, keepExitStatusFor);
+        await moveToDead(tx, kit, row.jobid, failures, error);
       } else {
         await tx.query(
           `UPDATE \`job\` SET \`grabbed_until\` = 0, \`ilkkun_lease_ms\` = NULL, \`ilkkun_lease_token\` = NULL,
-             \`ilkkun_last_error\` = ? WHERE \`jobid\` = ?`,
+             \`ilkkun_last_error\` = ? WHERE ${kit.id} = ?`,
           [error, row.jobid],
         );
       }

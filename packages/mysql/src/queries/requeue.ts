@@ -2,9 +2,9 @@ import type { RequeueOptions } from '@ilkkun/core';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Database } from '../db.js';
 import { encodeError } from '../row-mapping.js';
-import { FENCE, RUN_AFTER_FROM_DELAY, RUN_AT_FROM_DELAY } from '../sql.js';
+import { FENCE, RUN_AFTER_FROM_DELAY, RUN_AT_FROM_DELAY, type SqlKit } from '../sql.js';
 import { moveToDead, writeExitStatus } from './dead.js';
-import { errorInfo, errorMessage, maybePruneErrors } from './errors.js';
+import { errorInfo, insertError, maybePruneErrors } from './errors.js';
 
 interface LockedRow extends RowDataPacket {
   jobid: string;
@@ -20,6 +20,7 @@ interface LockedRow extends RowDataPacket {
  */
 export async function requeueJob(
   db: Database,
+  kit: SqlKit,
   jobid: string,
   token: string,
   options: RequeueOptions,
@@ -37,34 +38,27 @@ export async function requeueJob(
         `UPDATE \`job\` SET \`grabbed_until\` = 0, \`ilkkun_lease_ms\` = NULL, \`ilkkun_lease_token\` = NULL,
            \`run_after\` = ${RUN_AFTER_FROM_DELAY}, \`ilkkun_run_at_ms\` = ${RUN_AT_FROM_DELAY},
            \`ilkkun_last_error\` = COALESCE(?, \`ilkkun_last_error\`)
-         WHERE \`jobid\` = ? AND ${FENCE}`,
+         WHERE ${kit.id} = ? AND ${FENCE}`,
         [delta, delta, delta, delta, errorJson, jobid, token],
       );
       if (res.affectedRows === 0) return false;
       if (!release) {
-        await tx.query(
-          `INSERT INTO \`error\` (\`error_time\`, \`jobid\`, \`message\`, \`funcid\`)
-           SELECT UNIX_TIMESTAMP(), \`jobid\`, ?, \`funcid\` FROM \`job\` WHERE \`jobid\` = ?`,
-          [errorMessage(message), jobid],
-        );
-        await maybePruneErrors(tx);
+        await insertError(tx, kit, jobid, undefined, message);
+        await maybePruneErrors(tx, kit);
       }
       return true;
     }
     const [row] = await tx.query<LockedRow[]>(
-      `SELECT \`jobid\`, \`funcid\`, \`ilkkun_last_error\` FROM \`job\` WHERE \`jobid\` = ? AND ${FENCE} FOR UPDATE`,
+      `SELECT ${kit.id} AS \`jobid\`, ${kit.func} AS \`funcid\`, \`ilkkun_last_error\` FROM \`job\` WHERE ${kit.id} = ? AND ${FENCE} FOR UPDATE`,
       [jobid, token],
     );
     if (!row) return false;
-    await tx.query(
-      'INSERT INTO `error` (`error_time`, `jobid`, `message`, `funcid`) VALUES (UNIX_TIMESTAMP(), ?, ?, ?)',
-      [jobid, errorMessage(message), row.funcid],
-    );
-    const failures = (await errorInfo(tx, [jobid])).get(jobid)?.failures ?? 1;
+    await insertError(tx, kit, jobid, Number(row.funcid), message);
+    const failures = (await errorInfo(tx, kit, [jobid])).get(jobid)?.failures ?? 1;
     const lastError =
       errorJson ?? row.ilkkun_last_error ?? encodeError({ message, attempt: failures, at: new Date() });
-    await moveToDead(tx, jobid, failures, lastError);
-    await writeExitStatus(tx, [{ jobid, funcid: Number(row.funcid) }], 1, keepExitStatusFor);
+    await writeExitStatus(tx, kit, [{ jobid, funcid: Number(row.funcid) }], 1, keepExitStatusFor);
+    await moveToDead(tx, kit, jobid, failures, lastError);
     return true;
   });
 }
