@@ -11,6 +11,7 @@ export * from './job-options.js';
 export * from './json.js';
 export * from './lease.js';
 export { createMemoryBackend, MemoryBackend } from './memory/memory-backend.js';
+export * from './network-errors.js';
 export * from './paging.js';
 export * from './pop-options.js';
 export * from './queue-name.js';

@@ -1,18 +1,4 @@
-import { BackendUnavailableError, ConfigError, IlkkunError } from '@ilkkun/core';
-
-/** Socket-level failures: the server is down, restarting or unreachable. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-]);
+import { BackendUnavailableError, ConfigError, IlkkunError, isNetworkErrorCode } from '@ilkkun/core';
 
 /**
  * Redis error replies that mean "try again later": loading after a restart, a script or
@@ -66,7 +52,7 @@ export function classifyError(err: unknown, action: string, where: string): unkn
   const { name, message, code } = fields(err);
   const word = message.split(/\s/, 1)[0] ?? '';
   if (
-    NETWORK_CODES.has(code) ||
+    isNetworkErrorCode(code) ||
     name === 'MaxRetriesPerRequestError' ||
     name === 'AbortError' ||
     CLIENT_MESSAGES.some((m) => message.startsWith(m)) ||

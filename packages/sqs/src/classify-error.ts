@@ -1,19 +1,4 @@
-import { BackendUnavailableError, ConfigError, IlkkunError } from '@ilkkun/core';
-
-/** Socket-level failures: the endpoint is down, restarting or unreachable. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'UND_ERR_SOCKET',
-]);
+import { BackendUnavailableError, ConfigError, IlkkunError, isNetworkErrorCode } from '@ilkkun/core';
 
 /** SQS (and AWS-wide) error names that mean "try again later". */
 const TRANSIENT_NAMES = new Set([
@@ -120,7 +105,7 @@ export function classifyError(err: unknown, action: string, where: string): unkn
     );
   }
   if (
-    NETWORK_CODES.has(code) ||
+    isNetworkErrorCode(code) ||
     TRANSIENT_NAMES.has(name) ||
     fault === 'server' ||
     status >= 500 ||
