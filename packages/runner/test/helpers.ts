@@ -6,6 +6,7 @@ import type { Backend } from '@ilkkun/core';
 import { Client, createMemoryBackend } from '@ilkkun/core';
 import { createBackend as createRedisBackend } from '@ilkkun/redis';
 import { createBackend as createSqliteBackend } from '@ilkkun/sqlite';
+import { afterEach, beforeEach } from 'vitest';
 import type { EventName, Runner, RunnerEvents } from '../src/index.js';
 
 /** A real backend to run the runner against; never a mock. */
@@ -108,3 +109,28 @@ export function client(backend: Backend): Client {
 }
 
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+/**
+ * Per-test setup shared by the runner suites: opens the case's backend before each test (handed
+ * to `onOpen`), and afterwards stops every runner the test started, then cleans the backend up.
+ */
+export function useBackendCase(backendCase: BackendCase, onOpen: (backend: Backend) => void) {
+  const runners: Runner[] = [];
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeEach(async () => {
+    const opened = await backendCase.open();
+    cleanup = opened.cleanup;
+    onOpen(opened.backend);
+  });
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((r) => r.stop({ graceMs: 0 })));
+    await cleanup?.();
+  });
+  /** start a runner that the test's teardown will stop */
+  const start = async (r: Runner) => {
+    runners.push(r);
+    await r.start();
+    return r;
+  };
+  return { runners, start };
+}

@@ -1,18 +1,12 @@
 import type { Backend } from '@ilkkun/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRunner, type Runner } from '../src/index.js';
-import { backendCases, client, collect, eventually, fixture, queueName } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { createRunner } from '../src/index.js';
+import { backendCases, client, collect, eventually, fixture, queueName, useBackendCase } from './helpers.js';
 
 describe.each(backendCases)('hooks and events on $name', (backendCase) => {
-  let backend: Backend;
-  let cleanup: () => Promise<void>;
-  const runners: Runner[] = [];
-  beforeEach(async () => {
-    ({ backend, cleanup } = await backendCase.open());
-  });
-  afterEach(async () => {
-    await Promise.all(runners.splice(0).map((r) => r.stop({ graceMs: 0 })));
-    await cleanup();
+  let backend!: Backend;
+  const { runners } = useBackendCase(backendCase, (b) => {
+    backend = b;
   });
 
   it('runs hooks around work and emits events in order', async () => {

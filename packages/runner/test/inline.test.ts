@@ -1,25 +1,13 @@
 import type { Backend, LeasedJob } from '@ilkkun/core';
 import { ConfigError, InvalidQueueNameError, LeaseLostError } from '@ilkkun/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRunner, type Runner, UnrecoverableError } from '../src/index.js';
-import { backendCases, client, collect, delay, eventually, queueName } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { createRunner, UnrecoverableError } from '../src/index.js';
+import { backendCases, client, collect, delay, eventually, queueName, useBackendCase } from './helpers.js';
 
 describe.each(backendCases)('inline runner on $name', (backendCase) => {
-  let backend: Backend;
-  let cleanup: () => Promise<void>;
-  const runners: Runner[] = [];
-  const start = async (r: Runner) => {
-    runners.push(r);
-    await r.start();
-    return r;
-  };
-
-  beforeEach(async () => {
-    ({ backend, cleanup } = await backendCase.open());
-  });
-  afterEach(async () => {
-    await Promise.all(runners.splice(0).map((r) => r.stop({ graceMs: 0 })));
-    await cleanup();
+  let backend!: Backend;
+  const { runners, start } = useBackendCase(backendCase, (b) => {
+    backend = b;
   });
 
   it('works every job once and acks it', async () => {

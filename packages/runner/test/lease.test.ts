@@ -1,23 +1,12 @@
 import type { Backend } from '@ilkkun/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRunner, JobTimeoutError, type Runner } from '../src/index.js';
-import { backendCases, client, collect, delay, eventually, queueName } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { createRunner, JobTimeoutError } from '../src/index.js';
+import { backendCases, client, collect, delay, eventually, queueName, useBackendCase } from './helpers.js';
 
 describe.each(backendCases)('leases and timeouts on $name', (backendCase) => {
-  let backend: Backend;
-  let cleanup: () => Promise<void>;
-  const runners: Runner[] = [];
-  const start = async (r: Runner) => {
-    runners.push(r);
-    await r.start();
-    return r;
-  };
-  beforeEach(async () => {
-    ({ backend, cleanup } = await backendCase.open());
-  });
-  afterEach(async () => {
-    await Promise.all(runners.splice(0).map((r) => r.stop({ graceMs: 0 })));
-    await cleanup();
+  let backend!: Backend;
+  const { runners, start } = useBackendCase(backendCase, (b) => {
+    backend = b;
   });
 
   it('the heartbeat keeps a job running longer than leaseMs from being popped twice', async () => {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { Backend } from '@ilkkun/core';
 import { ConfigError, createMemoryBackend } from '@ilkkun/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRunner, type Runner, WorkerCrashedError } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createRunner, WorkerCrashedError } from '../src/index.js';
 import {
   backendCases,
   client,
@@ -12,23 +12,13 @@ import {
   fixture,
   queueName,
   serverBackendCases,
+  useBackendCase,
 } from './helpers.js';
 
 describe.each([...backendCases, ...serverBackendCases])('process mode on $name', (backendCase) => {
-  let backend: Backend;
-  let cleanup: () => Promise<void>;
-  const runners: Runner[] = [];
-  const start = async (r: Runner) => {
-    runners.push(r);
-    await r.start();
-    return r;
-  };
-  beforeEach(async () => {
-    ({ backend, cleanup } = await backendCase.open());
-  });
-  afterEach(async () => {
-    await Promise.all(runners.splice(0).map((r) => r.stop({ graceMs: 0 })));
-    await cleanup();
+  let backend!: Backend;
+  const { runners, start } = useBackendCase(backendCase, (b) => {
+    backend = b;
   });
 
   it('runs handler modules in child processes', async () => {

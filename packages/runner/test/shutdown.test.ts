@@ -1,6 +1,6 @@
 import type { Backend } from '@ilkkun/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRunner, installSignalHandlers, JobReleasedError, type Runner } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createRunner, installSignalHandlers, JobReleasedError } from '../src/index.js';
 import {
   backendCases,
   client,
@@ -9,18 +9,13 @@ import {
   eventually,
   queueName,
   serverBackendCases,
+  useBackendCase,
 } from './helpers.js';
 
 describe.each([...backendCases, ...serverBackendCases])('graceful shutdown on $name', (backendCase) => {
-  let backend: Backend;
-  let cleanup: () => Promise<void>;
-  const runners: Runner[] = [];
-  beforeEach(async () => {
-    ({ backend, cleanup } = await backendCase.open());
-  });
-  afterEach(async () => {
-    await Promise.all(runners.splice(0).map((r) => r.stop({ graceMs: 0 })));
-    await cleanup();
+  let backend!: Backend;
+  const { runners } = useBackendCase(backendCase, (b) => {
+    backend = b;
   });
 
   it('lets in-flight jobs finish within the grace period', async () => {
