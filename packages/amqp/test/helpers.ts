@@ -56,26 +56,6 @@ export async function deleteTestQueues(): Promise<void> {
   await deleteQueues(names);
 }
 
-/** Poll `check` until truthy; generous bound, never a timing claim. */
-export async function eventually<T>(
-  check: () => T | Promise<T>,
-  timeoutMs = 20_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { eventually } from '@ilkkun/conformance';
 
 export const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { eventually } from '@ilkkun/conformance';
 import { type Backend, Client } from '@ilkkun/core';
 import { createRunner, type Runner } from '@ilkkun/runner';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -29,16 +30,6 @@ afterEach(async () => {
   children.clear();
 });
 
-async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(25);
-  }
-}
-
 function collect<T>(runner: Runner, event: Parameters<Runner['on']>[0]): T[] {
   const seen: T[] = [];
   runner.on(event, (p: unknown) => seen.push(p as T));
@@ -58,7 +49,7 @@ describe('runner on mysql: process mode crashes', () => {
     const fails = collect<{ error: { name: string }; willRetry: boolean }>(runner, 'job:fail');
     await runner.start();
     const { id } = await new Client(backend).add(q, {}, { attempts: 3, backoff: 0 });
-    await eventually(() => completed.length === 1, 'the retried job to complete');
+    await eventually(() => completed.length === 1, 30_000, 'the retried job to complete');
     expect(fails).toHaveLength(1);
     expect(fails[0]!.error.name).toBe('WorkerCrashedError');
     expect(completed[0]!.job).toMatchObject({ id, attemptsMade: 2 });
@@ -82,10 +73,11 @@ describe('runner on mysql: process mode crashes', () => {
     ).map((r) => r.id);
     const slot = await eventually(
       () => runner.status().groups[0]!.slots.find((s) => s.jobId === ids[0] && s.pid !== undefined),
+      30_000,
       'the first job to run in a child',
     );
     process.kill(slot.pid!, 'SIGKILL');
-    await eventually(() => completed.length === ids.length, 'every job to complete');
+    await eventually(() => completed.length === ids.length, 30_000, 'every job to complete');
     await delay(300);
     expect(completed.map((c) => c.job.id).sort()).toEqual([...ids].sort());
     expect(completed.find((c) => c.job.id === ids[0])!.job.attemptsMade).toBe(2);
@@ -105,7 +97,7 @@ describe('runner on mysql: process mode crashes', () => {
       'job:complete',
     );
     await runner.start();
-    await eventually(() => completed.length === 1, 'the job to be finished by the second runner');
+    await eventually(() => completed.length === 1, 30_000, 'the job to be finished by the second runner');
     expect(completed[0]!.job).toMatchObject({ id, attemptsMade: 2, lastError: { message: 'lease expired' } });
   });
 });
@@ -123,7 +115,7 @@ describe('runner on mysql: graceful shutdown', () => {
     const completed = collect(runner, 'job:complete');
     await runner.start();
     await new Client(backend).addMany(Array.from({ length: 3 }, () => ({ queue: q, payload: {} })));
-    await eventually(() => started.length === 3, 'three jobs to start');
+    await eventually(() => started.length === 3, 30_000, 'three jobs to start');
     await runner.stop({ graceMs: 10_000 });
     expect(completed).toHaveLength(3);
     expect(await backend.inspector!.counts(q)).toMatchObject({ waiting: 0, active: 0, delayed: 0 });

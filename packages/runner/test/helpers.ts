@@ -73,27 +73,7 @@ export function queueName(label: string): string {
   return `test.${label}.${process.pid}.${++queueSeq}`;
 }
 
-/** Poll `check` until it returns truthy; generous default bound, never a timing claim. */
-export async function eventually<T>(
-  check: () => T | Promise<T>,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { eventually } from '@ilkkun/conformance';
 
 export const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

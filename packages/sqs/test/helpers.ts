@@ -55,17 +55,4 @@ export async function deletePrefix(prefix: string): Promise<number> {
 
 export const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Poll `check` until truthy; a generous bound, never a timing claim. */
-export async function eventually<T>(
-  check: () => T | Promise<T>,
-  timeoutMs = 20_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(50);
-  }
-}
+export { eventually } from '@ilkkun/conformance';
