@@ -3,10 +3,12 @@ import type { Backend } from './backend.js';
 import type { LeaseLostError } from './errors.js';
 import type { LeaseHandle } from './job.js';
 
+/** Told once how an ack ended: no argument when acked, else `LeaseLostError` or the store's error. */
+export type AckCallback = (err?: unknown) => void;
+
 interface PendingAck {
   handle: LeaseHandle;
-  resolve: () => void;
-  reject: (err: unknown) => void;
+  done: AckCallback;
 }
 
 /**
@@ -29,9 +31,21 @@ export class AckBatcher {
   ack(handle: LeaseHandle): Promise<void> {
     if (!this.backend.ackMany) return this.backend.ack(handle);
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ handle, resolve, reject });
-      this.draining ??= this.drain();
+      this.add(handle, (err) => (err === undefined ? resolve() : reject(err)));
     });
+  }
+
+  /**
+   * `ack` without a promise per job: `done` is called once with the outcome. A worker pool acking
+   * tens of thousands of jobs a second saves the promise, its closures and a microtask per job.
+   */
+  add(handle: LeaseHandle, done: AckCallback): void {
+    if (!this.backend.ackMany) {
+      this.backend.ack(handle).then(() => done(), done);
+      return;
+    }
+    this.pending.push({ handle, done });
+    this.draining ??= this.drain();
   }
 
   /** Resolves once every ack handed in so far has its answer. */
@@ -44,23 +58,34 @@ export class AckBatcher {
     // the first batch, but a lone ack does not wait
     await Promise.resolve();
     while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.maxBatch);
+      const batch =
+        this.pending.length <= this.maxBatch ? this.pending : this.pending.slice(0, this.maxBatch);
+      this.pending = batch === this.pending ? [] : this.pending.slice(this.maxBatch);
+      const handles: LeaseHandle[] = new Array(batch.length);
+      for (let i = 0; i < batch.length; i++) handles[i] = batch[i]!.handle;
       let outcome: Array<LeaseLostError | null>;
       try {
-        outcome = await ackMany(
-          this.backend,
-          batch.map((p) => p.handle),
-        );
+        outcome = await ackMany(this.backend, handles);
       } catch (err) {
-        for (const p of batch) p.reject(err);
+        for (const p of batch) settle(p.done, err);
         continue;
       }
-      batch.forEach((p, i) => {
+      for (let i = 0; i < batch.length; i++) {
         const lost = outcome[i];
-        if (lost) p.reject(lost);
-        else p.resolve();
-      });
+        settle(batch[i]!.done, lost ?? undefined);
+      }
     }
     this.draining = undefined;
+  }
+}
+
+/** A callback that throws must not stall the batches behind it: its error surfaces on its own. */
+function settle(done: AckCallback, err: unknown): void {
+  try {
+    done(err);
+  } catch (thrown) {
+    queueMicrotask(() => {
+      throw thrown;
+    });
   }
 }

@@ -1,4 +1,4 @@
-import type { Backend } from './backend.js';
+import type { AckAndPopOptions, AckAndPopResult, Backend } from './backend.js';
 import { LeaseLostError } from './errors.js';
 import type { LeaseHandle } from './job.js';
 
@@ -24,4 +24,22 @@ export async function ackMany(
       ),
     ),
   );
+}
+
+/**
+ * Ack `jobs` and lease up to `options.max` ready jobs of `queues` in one round trip where the
+ * backend offers `ackAndPop`; otherwise the ack batch and a non-waiting pop go out side by side.
+ */
+export async function ackAndPop(
+  backend: Backend,
+  jobs: readonly LeaseHandle[],
+  queues: readonly string[],
+  options: AckAndPopOptions,
+): Promise<AckAndPopResult> {
+  if (backend.ackAndPop) return backend.ackAndPop(jobs, queues, options);
+  const [acked, popped] = await Promise.all([
+    ackMany(backend, jobs),
+    backend.pop(queues, { max: options.max, leaseMs: options.leaseMs, waitMs: 0 }),
+  ]);
+  return { acked, jobs: popped };
 }

@@ -28,6 +28,12 @@ export interface Capabilities {
   multiProcess: boolean;
   /** the store keeps jobs across a restart of the process (and server) */
   durable: boolean;
+  /**
+   * Several pops from one client overlap: each is an independent round trip to a server, so a
+   * worker pool may keep a second pop out while the first batch runs (false where a pop runs on
+   * the caller's own thread, as SQLite's does, or is a test double). Absent = false.
+   */
+  concurrentPops?: boolean;
   /** smallest lease the backend can honour, in ms (SQS: whole seconds) */
   leaseGranularityMs: number;
   /** the backend's own payload ceiling, if lower than core's default */
@@ -51,6 +57,18 @@ export interface PopOptions {
   waitMs?: number;
   /** aborting ends a wait early; pop then resolves with whatever it has (usually nothing) */
   signal?: AbortSignal;
+}
+
+/** What `ackAndPop` leases: like `pop`, but never waits. */
+export interface AckAndPopOptions {
+  max: number;
+  leaseMs: number;
+}
+
+export interface AckAndPopResult {
+  /** entry i: `null` when job i was acked, else its `LeaseLostError` (as `ackMany`) */
+  acked: Array<LeaseLostError | null>;
+  jobs: LeasedJobRecord[];
 }
 
 export interface RequeueOptions {
@@ -130,6 +148,18 @@ export interface Backend {
    * falls back to single acks for backends without it.
    */
   ackMany?(jobs: readonly LeaseHandle[]): Promise<Array<LeaseLostError | null>>;
+  /**
+   * Optional "finish and fetch": ack `jobs` (as `ackMany`), then lease up to `options.max` jobs
+   * that are ready now from `queues` (as `pop` with `waitMs: 0`), in one round trip. A worker
+   * pool refilling the slots its finished jobs just left calls this instead of an ack and a pop.
+   * The acks happen whatever the pop finds; an error rejects the whole call (as either would).
+   * Use core's `ackAndPop()`, which falls back to `ackMany` + `pop` side by side.
+   */
+  ackAndPop?(
+    jobs: readonly LeaseHandle[],
+    queues: readonly string[],
+    options: AckAndPopOptions,
+  ): Promise<AckAndPopResult>;
   /** give the job back: counted, error recorded, delayed to `runAt` or moved to dead */
   requeue(job: LeaseHandle, options?: RequeueOptions): Promise<void>;
   /** lengthen the lease to `leaseMs` from now; returns the new deadline */

@@ -13,7 +13,7 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
  * to the offending value. Every backend therefore accepts and refuses exactly the same inputs.
  */
 export function serializePayload(payload: unknown, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): string {
-  assertJson(payload, '$', new Set());
+  assertJson(payload, [], new Set());
   const text = JSON.stringify(payload);
   // Byte length only matters near the limit; a UTF-16 length bound avoids the count on small payloads.
   if (text.length * 3 > maxBytes) {
@@ -31,46 +31,65 @@ export function deserializePayload<P = JsonValue>(text: string): P {
   }
 }
 
-function assertJson(value: unknown, path: string, ancestors: Set<object>): void {
+/** `$.a[0].b`: the path of the offending value, spelled only when there is one to report. */
+function pathOf(keys: ReadonlyArray<string | number>): string {
+  let path = '$';
+  for (const key of keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
+  return path;
+}
+
+function refusal(keys: ReadonlyArray<string | number>, why: string): SerializationError {
+  return new SerializationError(pathOf(keys), why);
+}
+
+/**
+ * Walks the value once. `keys` is the way down to it (pushed and popped as the walk goes), so a
+ * valid payload — nearly every one — costs no string building at all.
+ */
+function assertJson(value: unknown, keys: Array<string | number>, ancestors: Set<object>): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new SerializationError(path, `${value} has no JSON form`);
+      if (!Number.isFinite(value)) throw refusal(keys, `${value} has no JSON form`);
       return;
     case 'bigint':
-      throw new SerializationError(path, 'BigInt has no JSON form; send it as a string');
+      throw refusal(keys, 'BigInt has no JSON form; send it as a string');
     case 'undefined':
-      throw new SerializationError(path, 'undefined has no JSON form; omit the key or use null');
+      throw refusal(keys, 'undefined has no JSON form; omit the key or use null');
     case 'function':
-      throw new SerializationError(path, 'functions cannot be serialised');
+      throw refusal(keys, 'functions cannot be serialised');
     case 'symbol':
-      throw new SerializationError(path, 'symbols cannot be serialised');
+      throw refusal(keys, 'symbols cannot be serialised');
     case 'object':
       break;
   }
   if (value === null) return;
   const obj = value as object;
-  if (ancestors.has(obj)) throw new SerializationError(path, 'circular reference');
+  if (ancestors.has(obj)) throw refusal(keys, 'circular reference');
   ancestors.add(obj);
   if (Array.isArray(obj)) {
-    for (let i = 0; i < obj.length; i++) assertJson(obj[i], `${path}[${i}]`, ancestors);
+    for (let i = 0; i < obj.length; i++) {
+      keys.push(i);
+      assertJson(obj[i], keys, ancestors);
+      keys.pop();
+    }
   } else {
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
       const kind = (obj.constructor as { name?: string } | undefined)?.name ?? 'object';
-      throw new SerializationError(
-        path,
+      throw refusal(
+        keys,
         `${kind} is not a plain object; convert it first (a Date with toISOString(), a Map with Object.fromEntries())`,
       );
     }
     for (const key of Object.keys(obj)) {
-      assertJson((obj as Record<string, unknown>)[key], `${path}.${key}`, ancestors);
+      keys.push(key);
+      assertJson((obj as Record<string, unknown>)[key], keys, ancestors);
+      keys.pop();
     }
-    if (Object.getOwnPropertySymbols(obj).length > 0) {
-      throw new SerializationError(path, 'symbol keys cannot be serialised');
-    }
+    if (Object.getOwnPropertySymbols(obj).length > 0) throw refusal(keys, 'symbol keys cannot be serialised');
   }
   ancestors.delete(obj);
 }

@@ -1,4 +1,6 @@
 import {
+  type AckAndPopOptions,
+  type AckAndPopResult,
   AckBatcher,
   assertLeaseMs,
   type Backend,
@@ -30,6 +32,7 @@ const CAPABILITIES: Capabilities = {
   extend: true,
   nativeWait: true,
   multiProcess: true,
+  concurrentPops: true,
   // with AOF (appendfsync always for no loss at all); see docs/backends/redis.md
   durable: true,
   leaseGranularityMs: 1,
@@ -158,6 +161,48 @@ export class RedisBackend implements Backend {
     return handles.map((h, i) => (acked[i] ? null : new LeaseLostError(h.id)));
   }
 
+  /**
+   * Finish and fetch: the acks of the first queue popped ride in its pop script (one call, one
+   * round trip); acks of other queues go out alongside as ack scripts.
+   */
+  async ackAndPop(
+    handles: readonly LeaseHandle[],
+    queues: readonly string[],
+    options: AckAndPopOptions,
+  ): Promise<AckAndPopResult> {
+    this.assertOpen();
+    for (const q of queues) this.store.queue(q);
+    const { max, leaseMs } = normalizePopOptions({ max: options.max, leaseMs: options.leaseMs });
+    if (queues.length === 0) return { acked: await this.ackMany(handles), jobs: [] };
+    const start = this.popCalls % queues.length;
+    const first = queues[start]!;
+    const byQueue = groupByQueue(handles);
+    // one script call carries at most ACK_CHUNK acks (Lua's unpack limit); the rest ride beside it
+    const mine = byQueue.get(first) ?? [];
+    const carried = mine.slice(0, ACK_CHUNK);
+    if (mine.length > ACK_CHUNK) byQueue.set(first, mine.slice(ACK_CHUNK));
+    else byQueue.delete(first);
+    const acked: boolean[] = new Array(handles.length).fill(false);
+    const ackArgs: string[] = [];
+    for (const i of carried) ackArgs.push(handles[i]!.id, handles[i]!.lease.token);
+    const [batch] = await Promise.all([
+      this.popQueue(first, Math.min(max, POP_CHUNK), leaseMs, ackArgs).then((b) => {
+        carried.forEach((i, k) => {
+          acked[i] = b.acked[k] === true;
+        });
+        return b;
+      }),
+      this.ackGroups(handles, byQueue, acked),
+    ]);
+    let jobs = batch.jobs;
+    if (jobs.length < max && (queues.length > 1 || jobs.length === POP_CHUNK)) {
+      // the rest of a multi-queue (or very large) pop, as a plain non-waiting pop would do it
+      const rest = queues.length > 1 ? [...queues.slice(start + 1), ...queues.slice(0, start)] : queues;
+      jobs = jobs.concat((await this.popOnce(rest, max - jobs.length, leaseMs)).jobs);
+    }
+    return { acked: handles.map((h, i) => (acked[i] ? null : new LeaseLostError(h.id))), jobs };
+  }
+
   async requeue(handle: LeaseHandle, options: RequeueOptions = {}): Promise<void> {
     this.assertOpen();
     this.store.queue(handle.queue);
@@ -222,9 +267,26 @@ export class RedisBackend implements Backend {
     return { jobs, nextDueMs };
   }
 
-  private async popQueue(queue: string, max: number, leaseMs: number): Promise<PopBatch> {
+  /** One pop script call; with `ackArgs` (id, token pairs) the ack-pop script acks them first. */
+  private async popQueue(
+    queue: string,
+    max: number,
+    leaseMs: number,
+    ackArgs?: readonly string[],
+  ): Promise<PopBatch & { acked: boolean[] }> {
     const base = `${this.tokenBase}.${(++this.popCalls).toString(36)}.`;
-    const reply = (await this.store.run(SCRIPTS.pop, queue, [max, leaseMs, base])) as Reply[];
+    let reply: Reply[];
+    let acked: boolean[] = [];
+    if (ackArgs && ackArgs.length > 0) {
+      const both = (await this.store.run(SCRIPTS.ackPop, queue, [max, leaseMs, base, ...ackArgs])) as [
+        Reply[],
+        Reply[],
+      ];
+      acked = both[0].map((flag) => Number(flag) === 1);
+      reply = both[1];
+    } else {
+      reply = (await this.store.run(SCRIPTS.pop, queue, [max, leaseMs, base])) as Reply[];
+    }
     const clock = this.store.clock;
     const expiresAt = clock.toClient(Number(reply[1]));
     const jobs: LeasedJobRecord[] = [];
@@ -234,7 +296,7 @@ export class RedisBackend implements Backend {
       record.lease = { token: `${base}${k}`, expiresAt: k === 1 ? expiresAt : new Date(expiresAt.getTime()) };
       jobs.push(record);
     }
-    return { jobs, nextDueMs: Number(reply[0]) };
+    return { jobs, nextDueMs: Number(reply[0]), acked };
   }
 
   /**
@@ -276,14 +338,16 @@ export class RedisBackend implements Backend {
   /** Ack many jobs, grouped by queue, one script call per queue and chunk, all in one round trip. */
   private async ackBatch(handles: readonly LeaseHandle[]): Promise<boolean[]> {
     const acked: boolean[] = new Array(handles.length).fill(false);
-    const byQueue = new Map<string, number[]>();
-    handles.forEach((h, i) => {
-      // a handle that cannot name one of our jobs is simply not ours to ack: lost, not a batch failure
-      if (!isValidQueueName(h.queue) || !isJobId(h.id) || typeof h.lease?.token !== 'string') return;
-      const list = byQueue.get(h.queue);
-      if (list) list.push(i);
-      else byQueue.set(h.queue, [i]);
-    });
+    await this.ackGroups(handles, groupByQueue(handles), acked);
+    return acked;
+  }
+
+  /** The ack scripts for `byQueue` (queue → indexes into `handles`), sent back to back; fills `acked`. */
+  private async ackGroups(
+    handles: readonly LeaseHandle[],
+    byQueue: ReadonlyMap<string, number[]>,
+    acked: boolean[],
+  ): Promise<void> {
     const calls: Array<Promise<void>> = [];
     for (const [queue, indexes] of byQueue) {
       for (let start = 0; start < indexes.length; start += ACK_CHUNK) {
@@ -301,7 +365,6 @@ export class RedisBackend implements Backend {
       }
     }
     await Promise.all(calls);
-    return acked;
   }
 
   private async registerQueues(queues: string[]): Promise<void> {
@@ -312,4 +375,19 @@ export class RedisBackend implements Backend {
   private assertOpen(): void {
     if (this.closed) throw new BackendClosedError('redis backend');
   }
+}
+
+/**
+ * Handles by queue (queue → their indexes). A handle that cannot name one of our jobs is simply
+ * not ours to ack: left out, so it reads as lost, not as a failure of the batch.
+ */
+function groupByQueue(handles: readonly LeaseHandle[]): Map<string, number[]> {
+  const byQueue = new Map<string, number[]>();
+  handles.forEach((h, i) => {
+    if (!isValidQueueName(h.queue) || !isJobId(h.id) || typeof h.lease?.token !== 'string') return;
+    const list = byQueue.get(h.queue);
+    if (list) list.push(i);
+    else byQueue.set(h.queue, [i]);
+  });
+  return byQueue;
 }

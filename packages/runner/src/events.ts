@@ -56,21 +56,22 @@ export interface RunnerEvents {
 export type EventName = keyof RunnerEvents;
 export type Listener<K extends EventName> = (payload: RunnerEvents[K]) => void;
 
+type AnyListener = (payload: never) => void;
+
 /**
  * A small typed emitter. Listeners are observers: one that throws is reported as an `error`
  * event and never disturbs the pool, which is why this is not Node's EventEmitter (where a
  * throwing listener unwinds into the emitter and an unheard `error` crashes the process).
+ *
+ * Each event's listeners are an array replaced (never mutated) by `on`/`off`, so `emit` — called
+ * several times per job — iterates it as it is, without a copy, and a listener added or removed
+ * during an emit takes effect from the next one.
  */
 export class RunnerEmitter {
-  private readonly listeners = new Map<EventName, Set<(payload: never) => void>>();
+  private readonly listeners = new Map<EventName, readonly AnyListener[]>();
 
   on<K extends EventName>(event: K, listener: Listener<K>): () => void {
-    let set = this.listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    set.add(listener as (payload: never) => void);
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener as AnyListener]);
     return () => this.off(event, listener);
   }
 
@@ -83,16 +84,27 @@ export class RunnerEmitter {
   }
 
   off<K extends EventName>(event: K, listener: Listener<K>): void {
-    this.listeners.get(event)?.delete(listener as (payload: never) => void);
+    const list = this.listeners.get(event);
+    if (!list) return;
+    const at = list.indexOf(listener as AnyListener);
+    if (at < 0) return;
+    const next = [...list.slice(0, at), ...list.slice(at + 1)];
+    if (next.length > 0) this.listeners.set(event, next);
+    else this.listeners.delete(event);
   }
 
   listenerCount(event: EventName): number {
-    return this.listeners.get(event)?.size ?? 0;
+    return this.listeners.get(event)?.length ?? 0;
+  }
+
+  /** true when somebody listens: lets a hot path skip building a payload nobody reads */
+  has(event: EventName): boolean {
+    return this.listeners.has(event);
   }
 
   emit<K extends EventName>(event: K, payload: RunnerEvents[K]): void {
-    const set = this.listeners.get(event);
-    if (!set || set.size === 0) {
+    const list = this.listeners.get(event);
+    if (list === undefined) {
       // Nobody is listening for errors: say so on stderr rather than swallow it.
       if (event === 'error') {
         const e = payload as RunnerEvents['error'];
@@ -100,9 +112,9 @@ export class RunnerEmitter {
       }
       return;
     }
-    for (const listener of [...set]) {
+    for (let i = 0; i < list.length; i++) {
       try {
-        (listener as Listener<K>)(payload);
+        (list[i] as Listener<K>)(payload);
       } catch (err) {
         if (event === 'error') {
           console.error('[ilkkun runner] an error listener threw:', err);

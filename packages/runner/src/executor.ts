@@ -28,7 +28,8 @@ export interface Executor {
   readonly mode: RunnerMode;
   /** get ready (load modules, spawn `minWorkers`); rejects on a handler that cannot load */
   start(): Promise<void>;
-  run(job: LeasedJob<unknown>, record: LeasedJobRecord, hooks: ExecHooks): Promise<Execution>;
+  /** start the handler; inline mode answers synchronously (no promise per job), process mode once a worker took it */
+  run(job: LeasedJob<unknown>, record: LeasedJobRecord, hooks: ExecHooks): Execution | Promise<Execution>;
   workers(): WorkerInfo[];
   /** stop every worker; anything still running is killed (its job was already released) */
   close(): Promise<void>;

@@ -1,13 +1,18 @@
 import type { Backend, LeaseHandle } from '@ilkkun/core';
 import { hasErrorCode, LeaseLostError, UnsupportedFeatureError } from '@ilkkun/core';
 
+/** Who is told, at most once, that a tracked lease is gone. */
+export interface LeaseWatcher {
+  leaseLost(err: LeaseLostError): void;
+}
+
 interface Entry {
   handle: LeaseHandle;
   leaseMs: number;
   /** when the next heartbeat is due (ms epoch) */
   nextAt: number;
   busy: boolean;
-  onLost: (err: LeaseLostError) => void;
+  watcher: LeaseWatcher;
 }
 
 /**
@@ -34,12 +39,14 @@ export class LeaseKeeper {
     this.heartbeats = backend.capabilities.extend;
   }
 
-  /** Start heartbeating a freshly popped job; `onLost` runs at most once if the lease is gone. */
-  track(handle: LeaseHandle, leaseMs: number, expiresAt: Date, onLost: (err: LeaseLostError) => void): void {
+  /** Start heartbeating a freshly popped job; `watcher.leaseLost` runs at most once if the lease is gone. */
+  track(handle: LeaseHandle, leaseMs: number, expiresAt: Date, watcher: LeaseWatcher): void {
     if (!this.heartbeats) return;
     leaseMs = leaseLength(leaseMs, this.backend);
     const nextAt = Math.min(expiresAt.getTime() - leaseMs / 2, Date.now() + leaseMs / 2);
-    this.entries.set(handle.lease.token, { handle, leaseMs, nextAt, busy: false, onLost });
+    this.entries.set(handle.lease.token, { handle, leaseMs, nextAt, busy: false, watcher });
+    // the common case — a timer already armed for an earlier heartbeat — costs no scan
+    if (this.timer && nextAt >= this.timerAt) return;
     this.arm();
   }
 
@@ -102,7 +109,9 @@ export class LeaseKeeper {
           if (this.entries.get(token) !== entry) return;
           if (hasErrorCode(err, 'LEASE_LOST')) {
             this.entries.delete(token);
-            entry.onLost(err instanceof LeaseLostError ? err : new LeaseLostError(entry.handle.id));
+            entry.watcher.leaseLost(
+              err instanceof LeaseLostError ? err : new LeaseLostError(entry.handle.id),
+            );
             return;
           }
           if (hasErrorCode(err, 'UNSUPPORTED_FEATURE')) {

@@ -1,7 +1,8 @@
 import type { Backend } from '@ilkkun/core';
 import { JOB_STATES } from '@ilkkun/core';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import type { RunnerEmitter } from './events.js';
+import { counterText, histogramText, QueueTally } from './job-tally.js';
 
 export interface MetricsSources {
   emitter: RunnerEmitter;
@@ -20,53 +21,11 @@ const DEPTH_TIMEOUT_MS = 2_000;
  */
 export class RunnerMetrics {
   readonly registry = new Registry();
+  private readonly tallies = new Map<string, QueueTally>();
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    const completed = new Counter({
-      name: 'ilkkun_jobs_completed_total',
-      help: 'Jobs whose handler succeeded and that were acked',
-      labelNames: ['queue'],
-      registers,
-    });
-    const failed = new Counter({
-      name: 'ilkkun_jobs_failed_total',
-      help: 'Failed attempts (each is then retried or dead)',
-      labelNames: ['queue'],
-      registers,
-    });
-    const retried = new Counter({
-      name: 'ilkkun_jobs_retried_total',
-      help: 'Failed attempts scheduled for another try',
-      labelNames: ['queue'],
-      registers,
-    });
-    const dead = new Counter({
-      name: 'ilkkun_jobs_dead_total',
-      help: 'Jobs moved to dead',
-      labelNames: ['queue'],
-      registers,
-    });
-    const leaseLost = new Counter({
-      name: 'ilkkun_leases_lost_total',
-      help: 'Jobs dropped because their lease was lost',
-      labelNames: ['queue'],
-      registers,
-    });
-    const duration = new Histogram({
-      name: 'ilkkun_job_duration_seconds',
-      help: 'Time from job start to its outcome',
-      labelNames: ['queue', 'outcome'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-      registers,
-    });
-    const pickup = new Histogram({
-      name: 'ilkkun_job_pickup_latency_seconds',
-      help: 'Job start time minus max(runAt, createdAt): how long a ready job waited for a worker',
-      labelNames: ['queue'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60],
-      registers,
-    });
+    for (const queue of sources.queues) this.tallyOf(queue);
     new Gauge({
       name: 'ilkkun_busy_slots',
       help: 'Slots running a job now',
@@ -111,25 +70,70 @@ export class RunnerMetrics {
     });
 
     const { emitter } = sources;
-    emitter.on('job:start', ({ job, pickupMs }) => pickup.observe({ queue: job.queue }, pickupMs / 1000));
+    emitter.on('job:start', ({ job, pickupMs }) => this.tallyOf(job.queue).pickup.observe(pickupMs / 1000));
     emitter.on('job:complete', ({ job, durationMs }) => {
-      completed.inc({ queue: job.queue });
-      duration.observe({ queue: job.queue, outcome: 'completed' }, durationMs / 1000);
+      const t = this.tallyOf(job.queue);
+      t.completed++;
+      t.completedDuration.observe(durationMs / 1000);
     });
     emitter.on('job:fail', ({ job, durationMs }) => {
-      failed.inc({ queue: job.queue });
-      duration.observe({ queue: job.queue, outcome: 'failed' }, durationMs / 1000);
+      const t = this.tallyOf(job.queue);
+      t.failed++;
+      t.failedDuration.observe(durationMs / 1000);
     });
-    emitter.on('job:retry', ({ job }) => retried.inc({ queue: job.queue }));
-    emitter.on('job:dead', ({ job }) => dead.inc({ queue: job.queue }));
-    emitter.on('lease:lost', ({ job }) => leaseLost.inc({ queue: job.queue }));
+    emitter.on('job:retry', ({ job }) => this.tallyOf(job.queue).retried++);
+    emitter.on('job:dead', ({ job }) => this.tallyOf(job.queue).dead++);
+    emitter.on('lease:lost', ({ job }) => this.tallyOf(job.queue).leaseLost++);
+  }
+
+  private tallyOf(queue: string): QueueTally {
+    let t = this.tallies.get(queue);
+    if (!t) {
+      t = new QueueTally();
+      this.tallies.set(queue, t);
+    }
+    return t;
   }
 
   get contentType(): string {
     return this.registry.contentType;
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /** The gauges (prom-client, read at scrape time) followed by the per-job families from the tallies. */
+  async text(): Promise<string> {
+    const gauges = await this.registry.metrics();
+    const tallies = [...this.tallies];
+    const q = (queue: string) => [['queue', queue] as const];
+    const counter = (name: string, help: string, pick: (t: QueueTally) => number) =>
+      counterText(
+        name,
+        help,
+        tallies.map(([queue, t]) => [q(queue), pick(t)]),
+      );
+    const families = [
+      counter(
+        'ilkkun_jobs_completed_total',
+        'Jobs whose handler succeeded and that were acked',
+        (t) => t.completed,
+      ),
+      counter('ilkkun_jobs_failed_total', 'Failed attempts (each is then retried or dead)', (t) => t.failed),
+      counter('ilkkun_jobs_retried_total', 'Failed attempts scheduled for another try', (t) => t.retried),
+      counter('ilkkun_jobs_dead_total', 'Jobs moved to dead', (t) => t.dead),
+      counter('ilkkun_leases_lost_total', 'Jobs dropped because their lease was lost', (t) => t.leaseLost),
+      histogramText(
+        'ilkkun_job_duration_seconds',
+        'Time from job start to its outcome',
+        tallies.flatMap(([queue, t]) => [
+          [[...q(queue), ['outcome', 'completed'] as const], t.completedDuration] as const,
+          [[...q(queue), ['outcome', 'failed'] as const], t.failedDuration] as const,
+        ]),
+      ),
+      histogramText(
+        'ilkkun_job_pickup_latency_seconds',
+        'Job start time minus max(runAt, createdAt): how long a ready job waited for a worker',
+        tallies.map(([queue, t]) => [q(queue), t.pickup] as const),
+      ),
+    ];
+    return `${gauges.trimEnd()}\n\n${families.join('\n\n')}\n`;
   }
 }

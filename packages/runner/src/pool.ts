@@ -1,15 +1,18 @@
-import type { LeasedJob, LeasedJobRecord } from '@ilkkun/core';
-import { decodeJob, sleep, WakeSignal } from '@ilkkun/core';
+import type { AckBatcher, LeasedJob, LeasedJobRecord } from '@ilkkun/core';
+import { ackAndPop, decodeJob, sleep, WakeSignal } from '@ilkkun/core';
+import { AckCarrier, type CarriedAck, failCarried, settleCarried } from './ack-carrier.js';
 import type { QueueSettings } from './config.js';
 import { asError } from './events.js';
 import type { Executor } from './executor.js';
 import { jitter } from './jitter.js';
-import { JobRun, type RunContext } from './job-run.js';
+import { JobRun, type RunContext, type RunOwner } from './job-run.js';
 import { leaseLength } from './lease-keeper.js';
 import { toJobError } from './retry-policy.js';
 import { Slot } from './slot.js';
 
 export interface PoolContext extends RunContext {
+  /** the runner's ack batcher, shared by every slot group */
+  acks: AckBatcher;
   /** per-queue settings (timeout, backoff) for a popped job */
   settingsFor(queue: string): QueueSettings;
   onJobStart(): void;
@@ -20,17 +23,48 @@ export interface PoolContext extends RunContext {
 const MAX_ERROR_DELAY_MS = 5_000;
 /** a bounded wait for a free slot; the loop re-checks on wake-up anyway */
 const SLOT_WAIT_MS = 60_000;
+/** pops a slot group may have out at once while a backlog lasts (see `SlotGroup`) */
+const PIPELINE_DEPTH = 2;
+/** a pipelined pop asks for at least this many jobs: below it, the second round trip costs more than the overlap gains */
+const MIN_PIPELINED_BATCH = 8;
 
 /**
  * A set of slots fed by one fetch loop popping all of the group's queues at once (seed 001's
  * slot manager, per worker class). The loop asks for exactly as many jobs as there are free
- * slots, so a leased job never waits for a slot while its lease runs down.
+ * slots (counting those promised to pops still out), so a leased job never waits for a slot
+ * while its lease runs down.
+ *
+ * Two things keep a busy pool's store and its own CPU working at the same time:
+ * - **finish and fetch**: jobs that finish while the group waits for slots hold their acks for
+ *   the pop that refills those slots (`backend.ackAndPop`, one round trip for both);
+ * - **pipelining**: where the backend's pops are independent round trips
+ *   (`capabilities.concurrentPops`) and the group has 2 × 8 slots or more, a pop asks for half
+ *   the slots, and while pops come back full (a backlog) a second one is already out while the
+ *   first batch runs. Only one pop ever *waits* for work, so an idle group holds one blocking
+ *   connection or poller, as before.
  */
-export class SlotGroup {
+export class SlotGroup implements RunOwner {
   readonly slots: Slot[];
+  /** idle slots, last freed on top: taking one is O(1) whatever the concurrency */
+  private readonly idle: Slot[];
   private readonly runs = new Set<JobRun>();
   private readonly fetchAbort = new AbortController();
-  private readonly slotFreed = new WakeSignal();
+  /** a slot was freed or a pop came back: the loop looks again */
+  private readonly changed = new WakeSignal();
+  private readonly carrier: AckCarrier;
+  /** what each job's run sees: the group's carrier in place of the runner's batcher */
+  private readonly runCtx: RunContext;
+  /** the backend acks and pops in one call, so holding acks for the next pop pays */
+  private readonly carries: boolean;
+  private readonly depth: number;
+  /** most jobs one pop asks for */
+  private readonly batch: number;
+  /** slots promised to pops that are out */
+  private reserved = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** the last pop came back full: more is probably ready, so another pop may go out at once */
+  private backlog = false;
+  private errorDelay = 0;
   private loop: Promise<void> | undefined;
   private stopping = false;
 
@@ -42,12 +76,20 @@ export class SlotGroup {
     private readonly ctx: PoolContext,
   ) {
     this.slots = Array.from({ length: settings.concurrency }, (_, i) => new Slot(i, name));
+    this.idle = [...this.slots].reverse();
+    this.carrier = new AckCarrier(ctx.acks);
+    this.runCtx = { ...ctx, acks: this.carrier };
+    this.carries = typeof ctx.backend.ackAndPop === 'function';
+    const c = settings.concurrency;
+    this.depth =
+      ctx.backend.capabilities.concurrentPops && c >= PIPELINE_DEPTH * MIN_PIPELINED_BATCH
+        ? PIPELINE_DEPTH
+        : 1;
+    this.batch = Math.ceil(c / this.depth);
   }
 
   get busy(): number {
-    let n = 0;
-    for (const s of this.slots) if (s.state === 'busy') n++;
-    return n;
+    return this.slots.length - this.idle.length;
   }
 
   start(): void {
@@ -55,51 +97,92 @@ export class SlotGroup {
   }
 
   private async fetchLoop(): Promise<void> {
-    const { backend, emitter } = this.ctx;
     const signal = this.fetchAbort.signal;
-    let errorDelay = 0;
     while (!this.stopping) {
-      if (this.slots.length - this.busy === 0) {
-        await this.slotFreed.wait(SLOT_WAIT_MS, signal);
+      const free = this.idle.length - this.reserved;
+      const out = this.inFlight.size;
+      const mayLaunch = out < this.depth && (out === 0 || this.backlog);
+      if (free <= 0 || !mayLaunch) {
+        // Only free slots are missing: the jobs that free them hold their acks for the pop that
+        // refills them. Anything else may keep the next pop back for long: acks go out now.
+        if (this.carries && mayLaunch) this.carrier.hold();
+        else this.carrier.flush();
+        await this.changed.wait(SLOT_WAIT_MS, signal);
         // let the other handlers finishing in this turn free their slots too, so one pop
         // fetches for all of them instead of one round trip per freed slot
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
-      const free = this.slots.length - this.busy;
-      let records: LeasedJobRecord[];
-      try {
+      const n = Math.min(free, this.batch);
+      this.reserved += n;
+      const fetch = this.fetch(n, this.carrier.take(), signal).finally(() => {
+        this.reserved -= n;
+        this.inFlight.delete(fetch);
+        this.changed.notify();
+      });
+      this.inFlight.add(fetch);
+    }
+    this.carrier.flush();
+  }
+
+  /**
+   * One pop for up to `n` slots, carrying `carried` acks when there are any. Only a pop with
+   * nothing else out waits for work; a pipelined one returns at once.
+   */
+  private async fetch(n: number, carried: CarriedAck[], signal: AbortSignal): Promise<void> {
+    const { backend, emitter } = this.ctx;
+    const leaseMs = leaseLength(this.settings.leaseMs, backend);
+    // a waiting pop still returns at once when jobs are ready; only a second, pipelined pop
+    // (or an ack-and-pop, which never waits) must not block while the first batch runs
+    const waiting = this.inFlight.size === 0 && carried.length === 0;
+    let records: LeasedJobRecord[];
+    try {
+      if (carried.length > 0) {
+        const result = await ackAndPop(
+          backend,
+          carried.map((a) => a.handle),
+          this.queues,
+          { max: n, leaseMs },
+        );
+        settleCarried(carried, result.acked);
+        records = result.jobs;
+      } else {
         records = await backend.pop(this.queues, {
-          max: free,
-          leaseMs: leaseLength(this.settings.leaseMs, backend),
-          waitMs: this.settings.waitMs,
+          max: n,
+          leaseMs,
+          waitMs: waiting ? this.settings.waitMs : 0,
           signal,
         });
-        errorDelay = 0;
-      } catch (err) {
-        if (this.stopping) break;
-        emitter.emit('error', { error: asError(err), context: `pop from ${this.queues.join(', ')}` });
-        // a store that is down is retried with a growing, jittered pause, not hammered
-        errorDelay = Math.min(MAX_ERROR_DELAY_MS, Math.max(100, errorDelay * 2));
-        await sleep(jitter(errorDelay), signal);
-        continue;
       }
-      if (this.stopping) {
-        // popped while the stop began: these never started, so they go straight back
-        await Promise.all(records.map((r) => this.releaseUnstarted(r)));
-        break;
-      }
-      if (records.length === 0) {
-        this.ctx.onEmptyPop();
-        await sleep(jitter(this.settings.idleDelayMs), signal);
-        continue;
-      }
-      for (const record of records) this.dispatch(record);
+      this.errorDelay = 0;
+    } catch (err) {
+      failCarried(carried, err);
+      this.backlog = false;
+      if (this.stopping) return;
+      emitter.emit('error', { error: asError(err), context: `pop from ${this.queues.join(', ')}` });
+      // a store that is down is retried with a growing, jittered pause, not hammered
+      this.errorDelay = Math.min(MAX_ERROR_DELAY_MS, Math.max(100, this.errorDelay * 2));
+      await sleep(jitter(this.errorDelay), signal);
+      return;
+    }
+    if (this.stopping) {
+      // popped while the stop began: these never started, so they go straight back
+      await Promise.all(records.map((r) => this.releaseUnstarted(r)));
+      return;
+    }
+    this.backlog = records.length >= n;
+    // the jobs about to run free their slots for the next pop, which carries their acks — if
+    // one may go out when this one is back
+    if (this.carries && records.length > 0 && (this.inFlight.size === 1 || this.backlog)) this.carrier.hold();
+    for (const record of records) this.dispatch(record);
+    if (records.length === 0 && waiting) {
+      this.ctx.onEmptyPop();
+      await sleep(jitter(this.settings.idleDelayMs), signal);
     }
   }
 
   private dispatch(record: LeasedJobRecord): void {
-    const slot = this.slots.find((s) => s.state === 'idle');
+    const slot = this.idle.pop();
     if (!slot) {
       // cannot happen (pop asked for at most the free slots); never hold a lease without a slot
       void this.releaseUnstarted(record);
@@ -109,24 +192,40 @@ export class SlotGroup {
     try {
       job = decodeJob<unknown>(record);
     } catch (err) {
+      this.idle.push(slot);
       void this.buryUndecodable(record, err);
       return;
     }
     slot.occupy(record.queue, record.id);
     this.ctx.onJobStart();
-    const run = new JobRun(this.ctx, record, job, this.ctx.settingsFor(record.queue), slot, this.name);
+    const run = new JobRun(
+      this.runCtx,
+      record,
+      job,
+      this.ctx.settingsFor(record.queue),
+      slot,
+      this.name,
+      this,
+    );
     this.runs.add(run);
-    const handlerDone = run
-      .run(this.executor)
-      .catch((err: unknown) => {
+    run.run(this.executor).then(
+      () => this.freeSlot(slot),
+      (err: unknown) => {
         this.ctx.emitter.emit('error', { error: asError(err), context: 'running job', jobId: record.id });
-      })
-      .finally(() => {
-        slot.free();
-        this.slotFreed.notify();
-      });
-    // a run is forgotten only when its handler stopped AND the store knows its fate
-    void Promise.all([handlerDone, run.settled]).finally(() => this.runs.delete(run));
+        this.freeSlot(slot);
+      },
+    );
+  }
+
+  private freeSlot(slot: Slot): void {
+    slot.free();
+    this.idle.push(slot);
+    this.changed.notify();
+  }
+
+  /** A run is forgotten only when its handler stopped AND the store knows its fate. */
+  runFinished(run: JobRun): void {
+    this.runs.delete(run);
   }
 
   /** A payload that is not JSON will never decode on a retry either: straight to dead. */
@@ -161,7 +260,8 @@ export class SlotGroup {
   stopFetching(): void {
     this.stopping = true;
     this.fetchAbort.abort();
-    this.slotFreed.notify();
+    this.carrier.flush();
+    this.changed.notify();
   }
 
   /** Resolves when every job taken so far has its fate settled with the store. */
@@ -176,8 +276,9 @@ export class SlotGroup {
     return open.length;
   }
 
-  /** Resolves when the fetch loop has ended (after `stopFetching`). */
+  /** Resolves when the fetch loop and every pop it sent have ended (after `stopFetching`). */
   async loopEnded(): Promise<void> {
     await this.loop;
+    await Promise.all([...this.inFlight]);
   }
 }

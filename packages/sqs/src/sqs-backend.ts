@@ -62,6 +62,8 @@ export function sqsCapabilities(options: ResolvedSqsOptions): Capabilities {
     extend: true,
     nativeWait: true,
     multiProcess: true,
+    // no second pop from the pool: receive-ahead already keeps the next batch coming (prefetch.ts)
+    concurrentPops: false,
     durable: true,
     leaseGranularityMs: 1000,
     maxPayloadBytes: options.maxMessageBytes - ATTRIBUTE_RESERVE_BYTES,

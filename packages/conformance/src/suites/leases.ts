@@ -1,7 +1,7 @@
-import { LEASE_EXPIRED_MESSAGE, type LeaseHandle } from '@ilkkun/core';
+import { ackAndPop, LEASE_EXPIRED_MESSAGE, type LeaseHandle } from '@ilkkun/core';
 import { describe, expect } from 'vitest';
 import type { SuiteContext } from '../context.js';
-import { contractTest, requires } from '../contract-test.js';
+import { contractTest, recordDetail, requires } from '../contract-test.js';
 import { expectCode } from './validation.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -127,6 +127,38 @@ export function leaseSuite(ctx: SuiteContext): void {
         expect(outcome[2]).toBeNull();
         await backend.ack(jobs[1]!);
         await expectCode(backend.ack(jobs[0]!), 'LEASE_LOST');
+      },
+    );
+
+    contractTest(
+      ctx,
+      'ackAndPop() acks the jobs it holds leases on (others LEASE_LOST) and leases only jobs that are ready',
+      [],
+      async (t) => {
+        const backend = ctx.backend();
+        if (!backend.ackAndPop) recordDetail(t, 'no native ackAndPop: core runs ackMany and pop side by side');
+        const q = ctx.queue('ackpop');
+        const other = ctx.queue('ackpop-other');
+        const added = await ctx.client().addMany([1, 2, 3].map((payload) => ({ queue: q, payload })));
+        await ctx.client().add(other, 'elsewhere');
+        const held = await ctx.popUntil(q, 2, { leaseMs: 60_000 });
+        const [elsewhere] = await ctx.popUntil(other, 1, { leaseMs: 60_000 });
+        const third = added.map((a) => a.id).find((id) => !held.some((h) => h.id === id))!;
+        const forged: LeaseHandle = { id: held[1]!.id, queue: q, lease: { token: 'forged' } };
+        const result = await ackAndPop(backend, [held[0]!, forged, elsewhere!], [q], { max: 5, leaseMs: 60_000 });
+        expect(result.acked[0]).toBeNull();
+        expect(result.acked[1]).toMatchObject({ code: 'LEASE_LOST' });
+        expect(result.acked[2]).toBeNull();
+        // the one ready job, never one still leased; a store whose non-waiting receive can miss
+        // a message (SQS short polling) may hand it to the next pop instead
+        const rest = result.jobs.length > 0 ? [] : await ctx.popUntil(q, 1, { leaseMs: 60_000 });
+        expect([...result.jobs, ...rest].map((j) => j.id)).toEqual([third]);
+        expect([...result.jobs, ...rest][0]!.attemptsMade).toBe(1);
+        await expectCode(backend.ack(held[0]!), 'LEASE_LOST');
+        await expectCode(backend.ack(elsewhere!), 'LEASE_LOST');
+        await backend.ack(held[1]!);
+        await backend.ack([...result.jobs, ...rest][0]!);
+        expect(await backend.pop([q, other], { max: 5 })).toEqual([]);
       },
     );
 

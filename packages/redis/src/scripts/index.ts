@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ACK } from './ack.js';
+import { ACK_POP } from './ack-pop.js';
 import { COUNTS } from './counts.js';
 import { DELETE_JOBS } from './delete-jobs.js';
 import { EXTEND } from './extend.js';
@@ -29,6 +30,7 @@ export const SCRIPTS = {
   push: define('push', PUSH),
   pop: define('pop', POP),
   ack: define('ack', ACK),
+  ackPop: define('ack-pop', ACK_POP),
   requeue: define('requeue', REQUEUE),
   extend: define('extend', EXTEND),
   counts: define('counts', COUNTS),
