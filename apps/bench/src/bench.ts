@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { openIlkkun } from './ilkkun.js';
+import { type LatencyProxy, proxyUrl } from './latency-proxy.js';
 import { Progress } from './progress.js';
 import { rival } from './rivals/index.js';
 import { median, percentile, round } from './stats.js';
@@ -17,6 +18,8 @@ export interface BenchOptions {
   rivalUrl?: string;
   /** repetitions of every measurement (default 3) */
   runs?: number;
+  /** untimed rounds before them, so JIT, sockets and server caches are warm for every system (default 1) */
+  warmupRuns?: number;
   workloads?: readonly Workload[];
   /** `enqueue`: jobs added one by one per run (default 2 000) */
   enqueueJobs?: number;
@@ -32,6 +35,8 @@ export interface BenchOptions {
   latencyConcurrency?: number;
   /** a consumer that has not finished one measurement after this long fails the run (default 120 s) */
   timeoutMs?: number;
+  /** every system reaches its server through a loopback proxy adding this much per round trip (default 0) */
+  addLatencyMs?: number;
   progress?: Progress;
 }
 
@@ -47,6 +52,11 @@ export interface ResultLine {
    * call to the handler's start. `process` has no per-job latency: `null`.
    */
   latencyMs: { p50: number; p95: number; p99: number } | null;
+  /**
+   * On a rival's line: ilkkun's jobs/s divided by the rival's, taken per run (the two ran back to
+   * back) and then summarised — steadier than a ratio of medians on a machine whose speed drifts.
+   */
+  ratio?: { median: number; min: number; max: number };
 }
 
 export interface BenchReport {
@@ -56,7 +66,16 @@ export interface BenchReport {
 export interface BenchRun extends BenchReport {
   /** the ilkkun system's label; every other system is a rival */
   ilkkun: string;
-  meta: { runs: number; node: string; cpus: number; cpu: string; date: string; sizes: string };
+  meta: {
+    runs: number;
+    node: string;
+    cpus: number;
+    cpu: string;
+    date: string;
+    sizes: string;
+    /** added per round trip by the loopback proxy (0 = none) */
+    addedLatencyMs: number;
+  };
 }
 
 interface Step {
@@ -122,24 +141,39 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   }
 
   const systems: BenchSystem[] = [];
+  const addedLatencyMs = options.addLatencyMs ?? 0;
+  const proxies: LatencyProxy[] = [];
+  /** the URL a system is opened on: through a latency proxy when one is asked for */
+  const via = async (url: string): Promise<string> => {
+    if (addedLatencyMs <= 0) return url;
+    const proxy = await proxyUrl(url, addedLatencyMs);
+    proxies.push(proxy);
+    return proxy.url;
+  };
   try {
-    systems.push(await openIlkkun(options.url, timeoutMs));
+    systems.push(await openIlkkun(await via(options.url), timeoutMs));
     for (const name of options.rivals ?? []) {
       const plugin = rival(name);
-      systems.push(await plugin.open(options.rivalUrl ?? plugin.defaultUrl, { timeoutMs }));
+      systems.push(await plugin.open(await via(options.rivalUrl ?? plugin.defaultUrl), { timeoutMs }));
     }
     // samples[step][system]
     const samples = steps.map(() =>
       systems.map(() => ({ rates: [] as number[], latencies: [] as number[] })),
     );
-    for (let run = 0; run < runs; run++) {
+    const warmups = options.warmupRuns ?? 1;
+    for (let run = -warmups; run < runs; run++) {
       const order = run % 2 === 0 ? systems : [...systems].reverse();
       for (const [k, step] of steps.entries()) {
         for (const system of order) {
-          const label = `[run ${run + 1}/${runs}] ${step.workload}${step.workload === 'process' ? ` c=${step.concurrency}` : ''} · ${system.system}`;
+          const round = run < 0 ? 'warm-up' : `run ${run + 1}/${runs}`;
+          const label = `[${round}] ${step.workload}${step.workload === 'process' ? ` c=${step.concurrency}` : ''} · ${system.system}`;
           progress.begin(label);
           const m = await step.measure(system, (done) => progress.tick(done, step.jobs));
           const rate = m.jobs / m.seconds;
+          if (run < 0) {
+            progress.end(`${Math.round(rate).toLocaleString('en-US')} jobs/s (not counted)`);
+            continue;
+          }
           const sample = samples[k]![systems.indexOf(system)]!;
           sample.rates.push(rate);
           sample.latencies.push(...m.latenciesMs);
@@ -152,8 +186,10 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     }
     const results: ResultLine[] = [];
     for (const [k, step] of steps.entries()) {
+      const own = samples[k]![0]!.rates;
       for (const [j, system] of systems.entries()) {
         const { rates, latencies } = samples[k]![j]!;
+        const ratios = j === 0 ? [] : rates.map((r, run) => own[run]! / r);
         results.push({
           system: system.system,
           url: system.url,
@@ -172,6 +208,15 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
                   p95: round(percentile(latencies, 95)),
                   p99: round(percentile(latencies, 99)),
                 },
+          ...(ratios.length > 0
+            ? {
+                ratio: {
+                  median: round(median(ratios)),
+                  min: round(Math.min(...ratios)),
+                  max: round(Math.max(...ratios)),
+                },
+              }
+            : {}),
         });
       }
     }
@@ -187,6 +232,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         sizes:
           `enqueue ${enqueueJobs} · enqueue-bulk ${bulkJobs} in batches of ${batch} · process ${processJobs} ` +
           `at c=${concurrencies.join('/')} · latency ${latencyJobs} at ${latencyRate}/s, c=${latencyConcurrency}`,
+        addedLatencyMs,
       },
     };
   } finally {
@@ -195,6 +241,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         .close()
         .catch((err: unknown) => progress.note(`closing ${s.system}: ${(err as Error).message}`));
     }
+    for (const p of proxies) await p.close();
   }
 }
 
@@ -203,8 +250,8 @@ const fmtMs = (n: number | undefined) => (n === undefined || !Number.isFinite(n)
 
 /**
  * The stdout table: one line per workload × system; on a rival's line, ilkkun's figure divided
- * by the rival's (jobs/s: above 1 means ilkkun is faster; latency p50: below 1 means ilkkun picks
- * up sooner).
+ * by the rival's (jobs/s: the median of the per-run ratios, with their range; above 1 means
+ * ilkkun is faster. latency p50: below 1 means ilkkun picks up sooner).
  */
 export function formatTable(run: BenchRun): string {
   const header = [
@@ -228,7 +275,9 @@ export function formatTable(run: BenchRun): string {
         ratio =
           r.workload === 'latency' && own.latencyMs && r.latencyMs
             ? `×${(own.latencyMs.p50 / r.latencyMs.p50).toFixed(2)} p50`
-            : `×${(own.jobsPerSec.median / r.jobsPerSec.median).toFixed(2)}`;
+            : r.ratio
+              ? `×${r.ratio.median.toFixed(2)} (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)})`
+              : `×${(own.jobsPerSec.median / r.jobsPerSec.median).toFixed(2)}`;
       }
     }
     return [
@@ -255,7 +304,12 @@ export function formatTable(run: BenchRun): string {
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
     '',
-    `median (min–max) of ${run.meta.runs} runs; latency percentiles over all runs' samples · ${run.meta.sizes}`,
+    `median (min–max) of ${run.meta.runs} runs; ratio = median (min–max) of per-run ratios; latency percentiles over all runs' samples · ${run.meta.sizes}`,
+    ...(run.meta.addedLatencyMs > 0
+      ? [
+          `every system reached its server through a loopback proxy adding ${run.meta.addedLatencyMs} ms per round trip`,
+        ]
+      : []),
     `node ${run.meta.node} · ${run.meta.cpus}× ${run.meta.cpu} · ${run.meta.date}`,
     `latency columns: enqueue = per add call, enqueue-bulk = per batch call, latency = add call → handler start; process has none`,
   ].join('\n');

@@ -17,6 +17,7 @@ const { values } = parseArgs({
     rival: { type: 'string', multiple: true },
     'rival-url': { type: 'string' },
     runs: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
     json: { type: 'string' },
     workloads: { type: 'string', default: WORKLOADS.join(',') },
     'enqueue-jobs': { type: 'string', default: '2000' },
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     'latency-rate': { type: 'string', default: '100' },
     'latency-concurrency': { type: 'string', default: '16' },
     timeout: { type: 'string', default: '120' },
+    'add-latency-ms': { type: 'string', default: '0' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -41,9 +43,11 @@ if (values.help) {
 ${Object.values(RIVALS)
   .map((r) => `                           ${r.name.padEnd(10)} ${r.description}`)
   .join('\n')}
-  --rival-url URL        where rivals keep their jobs (default redis://127.0.0.1:6379/10); each run
-                         uses a key prefix of its own and deletes only those keys
+  --rival-url URL        where rivals keep their jobs (default: each rival's own — redis://127.0.0.1:6379/10
+                         for the Redis ones, sqs://127.0.0.1:4566?region=us-east-1&tls=false for the
+                         SQS ones); each run uses keys/queues of its own and deletes only those
   --runs N               repetitions; medians and min–max are reported (default 3)
+  --warmup N             untimed rounds first, so every system starts warm (default 1; 0 = none)
   --json FILE            write { "results": [...] } to FILE
   --workloads LIST       subset of ${WORKLOADS.join(',')}
   --enqueue-jobs N       jobs added one by one per run (2000)
@@ -51,7 +55,9 @@ ${Object.values(RIVALS)
   --process-jobs N       jobs drained per run and concurrency (5000), --concurrency LIST (1,16,64)
   --latency-jobs N       jobs per latency run (200) at --latency-rate N per second (100),
                          consumer --latency-concurrency N (16)
-  --timeout S            a measurement not done after S seconds fails the run (120)`);
+  --timeout S            a measurement not done after S seconds fails the run (120)
+  --add-latency-ms N     every system talks to its (loopback) server through a proxy adding N ms per
+                         round trip, as a store in another zone or a managed service would (0)`);
   process.exit(0);
 }
 
@@ -59,6 +65,22 @@ const positive = (name: string, text: string): number => {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) {
     console.error(`--${name} must be a positive integer`);
+    process.exit(2);
+  }
+  return n;
+};
+const nonNegativeInt = (name: string, text: string): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`--${name} must be a whole number ≥ 0`);
+    process.exit(2);
+  }
+  return n;
+};
+const nonNegative = (name: string, text: string): number => {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || n > 1000) {
+    console.error(`--${name} must be a number of milliseconds between 0 and 1000`);
     process.exit(2);
   }
   return n;
@@ -82,6 +104,7 @@ const run = await runBench({
   rivals: values.rival ?? [],
   ...(values['rival-url'] !== undefined ? { rivalUrl: values['rival-url'] } : {}),
   runs: positive('runs', values.runs),
+  warmupRuns: nonNegativeInt('warmup', values.warmup),
   workloads: workloads as Workload[],
   enqueueJobs: positive('enqueue-jobs', values['enqueue-jobs']),
   bulkJobs: positive('bulk-jobs', values['bulk-jobs']),
@@ -92,6 +115,7 @@ const run = await runBench({
   latencyRate: positive('latency-rate', values['latency-rate']),
   latencyConcurrency: positive('latency-concurrency', values['latency-concurrency']),
   timeoutMs: positive('timeout', values.timeout) * 1000,
+  addLatencyMs: nonNegative('add-latency-ms', values['add-latency-ms']),
   progress: new Progress(process.stderr),
 });
 console.log(`\n${formatTable(run)}`);

@@ -20,7 +20,13 @@ describe('bench harness', () => {
   });
 
   it('registers the rivals as plugins', () => {
-    expect(Object.keys(RIVALS).sort()).toEqual(['bee-queue', 'bullmq']);
+    expect(Object.keys(RIVALS).sort()).toEqual([
+      'bee-queue',
+      'bullmq',
+      'redis-raw',
+      'sqs-consumer',
+      'sqs-raw',
+    ]);
     for (const r of Object.values(RIVALS)) expect(typeof r.open).toBe('function');
   });
 
