@@ -12,6 +12,13 @@ export interface BatcherOptions<T, R> {
   /** byte ceiling of one batch request (SendMessageBatch counts the sum of its messages) */
   maxBytes?: number;
   sizeOf?: (item: T) => number;
+  /**
+   * How long a part batch may wait for more items (default 0: until the end of the current
+   * event-loop turn). Full batches go at once either way. A request costs the same whether it
+   * carries 1 entry or 10, so where items come a few at a time (a pool of 16 acks 10 + 6 per
+   * cycle) a short wait turns the part batches into full ones.
+   */
+  lingerMs?: number;
 }
 
 interface Pending<T, R> {
@@ -37,14 +44,20 @@ export class MicroBatcher<T, R> {
         this.pending.set(key, list);
       }
       list.push({ item, size, resolve, reject });
-      if (list.length >= this.options.maxItems) this.flushKey(key);
-      else if (!this.scheduled) {
+      const linger = this.options.lingerMs ?? 0;
+      if (list.length >= this.options.maxItems) {
+        if (linger > 0) this.flushFull(key, list);
+        else this.flushKey(key);
+      }
+      if (this.pending.has(key) && !this.scheduled) {
         this.scheduled = true;
-        // setImmediate, not a microtask: lets every caller of this event-loop turn join the batch
-        setImmediate(() => {
+        const flushAll = () => {
           this.scheduled = false;
           for (const k of [...this.pending.keys()]) this.flushKey(k);
-        });
+        };
+        // setImmediate, not a microtask: lets every caller of this event-loop turn join the batch
+        if (linger > 0) setTimeout(flushAll, linger);
+        else setImmediate(flushAll);
       }
     });
   }
@@ -61,11 +74,20 @@ export class MicroBatcher<T, R> {
     const list = this.pending.get(key);
     if (!list || list.length === 0) return;
     this.pending.delete(key);
-    for (const batch of this.split(list)) {
-      const run = this.send(key, batch);
-      this.inFlight.add(run);
-      void run.finally(() => this.inFlight.delete(run));
-    }
+    for (const batch of this.split(list)) this.start(key, batch);
+  }
+
+  /** Send the full batches of `key` now; a part batch left over waits for the flush timer. */
+  private flushFull(key: string, list: Array<Pending<T, R>>): void {
+    const ready = list.splice(0, list.length - (list.length % this.options.maxItems));
+    if (list.length === 0) this.pending.delete(key);
+    for (const batch of this.split(ready)) this.start(key, batch);
+  }
+
+  private start(key: string, batch: Array<Pending<T, R>>): void {
+    const run = this.send(key, batch);
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
   }
 
   private split(list: Array<Pending<T, R>>): Array<Array<Pending<T, R>>> {

@@ -49,6 +49,13 @@ const DUE_TOLERANCE_MS = 250;
 /** A push of more batches than this (to one SQS queue) sends BULK_LANES batches at once. */
 const BULK_BATCHES = 10;
 const BULK_LANES = 16;
+/**
+ * A part batch of deletes (acks) waits this long for more: a pool of 16 slots acks 10 + 6 per
+ * cycle, and the 6 fill up with the next cycle's acks instead of costing a request of their own
+ * (measured on fauxqs at c=16: 0.90 → 1.02 of a raw Receive/Delete loop). Every request costs the
+ * same with 1 entry as with 10; an ack answers at most this much later.
+ */
+const DELETE_LINGER_MS = 15;
 /** Concurrent ReceiveMessage calls of one pop or one long poller (each brings ≤ 10). */
 const MAX_RECEIVERS = 10;
 
@@ -95,6 +102,9 @@ export class SqsBackend implements Backend {
   private closing?: Promise<void>;
   private seq = 0;
   private rotation = 0;
+  /** lease tokens: random per instance, then a counter — only this instance's lease table knows them */
+  private readonly tokenBase = `${randomUUID()}.`;
+  private tokens = 0;
   private readonly pollers = new Map<string, LongPoller>();
   /** receive-ahead calls under way, by `url|visibility` */
   private readonly aheads = new Map<string, Promise<void>>();
@@ -125,6 +135,7 @@ export class SqsBackend implements Backend {
     );
     this.deletes = new MicroBatcher<string, void>({
       maxItems: 10,
+      lingerMs: DELETE_LINGER_MS,
       flush: (url, handles) => ops.deleteBatch(url, handles),
     });
     this.sends = new MicroBatcher<OutgoingMessage, string>({
@@ -392,6 +403,10 @@ export class SqsBackend implements Backend {
     return b.priority - a.priority || a.runAt.getTime() - b.runAt.getTime();
   }
 
+  private newToken(): string {
+    return this.tokenBase + (++this.tokens).toString(36);
+  }
+
   private systemAttributes(): string[] {
     return this.options.fifo ? ['MessageGroupId'] : [];
   }
@@ -513,7 +528,7 @@ export class SqsBackend implements Backend {
         }
       }
       const entry: LeaseEntry = {
-        token: randomUUID(),
+        token: this.newToken(),
         url,
         receiptHandle: handle,
         job,
@@ -525,11 +540,10 @@ export class SqsBackend implements Backend {
         visibilitySeconds: received.visibilitySeconds,
       };
       this.leases.add(entry);
-      out.push({
-        ...toRecord(job, attemptsMade),
-        state: 'active',
-        lease: { token: entry.token, expiresAt: new Date(leaseDeadline(entry)) },
-      });
+      const record = toRecord(job, attemptsMade) as LeasedJobRecord;
+      record.state = 'active';
+      record.lease = { token: entry.token, expiresAt: new Date(leaseDeadline(entry)) };
+      out.push(record);
     }
     if (moves.length > 0) {
       // a failed move leaves the message where it was: it comes back when its visibility ends

@@ -8,6 +8,7 @@ import {
   type StoredJob,
   sqsSafeJson,
 } from '../src/attributes.js';
+import { MicroBatcher } from '../src/batcher.js';
 import { classifyError, isLeaseGone } from '../src/classify-error.js';
 import { decideFence } from '../src/lease-table.js';
 import { delaySecondsFor, isDue, visibilitySecondsFor } from '../src/long-delay.js';
@@ -236,5 +237,46 @@ describe('URL and options', () => {
     expect(isLeaseGone({ name: 'InvalidParameterValue', message: 'VisibilityTimeout too large' })).toBe(
       false,
     );
+  });
+});
+
+describe('micro-batching of deletes', () => {
+  const recorder = (lingerMs: number) => {
+    const sent: number[] = [];
+    const batcher = new MicroBatcher<number, void>({
+      maxItems: 10,
+      lingerMs,
+      flush: async (_key, items) => {
+        sent.push(items.length);
+        return items.map(() => ({ ok: true as const, value: undefined }));
+      },
+    });
+    return { sent, batcher };
+  };
+
+  test('without linger, what arrives in one turn goes out at its end (16 → 10 + 6)', async () => {
+    const { sent, batcher } = recorder(0);
+    await Promise.all(Array.from({ length: 16 }, (_, i) => batcher.add('q', i)));
+    expect(sent).toEqual([10, 6]);
+  });
+
+  test('with linger, full batches go at once and a part batch waits to be filled by the next items', async () => {
+    const { sent, batcher } = recorder(200);
+    const first = Array.from({ length: 16 }, (_, i) => batcher.add('q', i));
+    await first[9];
+    expect(sent).toEqual([10]);
+    const second = Array.from({ length: 4 }, (_, i) => batcher.add('q', 100 + i));
+    await Promise.all([...first, ...second]);
+    expect(sent).toEqual([10, 10]);
+  });
+
+  test('with linger, a part batch nobody fills still goes out, and drain() sends it at once', async () => {
+    const { sent, batcher } = recorder(20);
+    await Promise.all(Array.from({ length: 3 }, (_, i) => batcher.add('q', i)));
+    expect(sent).toEqual([3]);
+    const late = batcher.add('q', 9);
+    await batcher.drain();
+    await late;
+    expect(sent).toEqual([3, 1]);
   });
 });
