@@ -3,14 +3,7 @@ import type { Redis } from 'ioredis';
 import { Completion, fill, SteadyLatency, timeBulk, timeOneByOne, withCleanup } from '../measure.js';
 import { type BenchPayload, benchPayload } from '../payload.js';
 import type { BenchSystem, Measured, RivalOpenOptions, RivalPlugin, Tick } from '../system.js';
-import {
-  adminClient,
-  deleteKeys,
-  displayUrl,
-  parseRivalUrl,
-  type RedisTarget,
-  runPrefix,
-} from './redis-url.js';
+import { connectRival, deleteKeys, displayUrl, type RedisTarget } from './redis-url.js';
 
 const VERSION = '2.0.0';
 
@@ -24,10 +17,8 @@ export const beeQueue: RivalPlugin = {
   description: `bee-queue ${VERSION} on Redis (saveAll; removeOnSuccess, storeJobs false)`,
   defaultUrl: 'redis://127.0.0.1:6379/10',
   async open(url: string, options: RivalOpenOptions): Promise<BenchSystem> {
-    const target = parseRivalUrl(url);
-    const admin = adminClient(target);
-    await admin.ping();
-    return new BeeQueueSystem(target, admin, runPrefix('bee'), options.timeoutMs);
+    const { target, admin, prefix } = await connectRival(url, 'bee');
+    return new BeeQueueSystem(target, admin, prefix, options.timeoutMs);
   },
 };
 

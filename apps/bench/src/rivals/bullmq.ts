@@ -3,14 +3,7 @@ import type { Redis } from 'ioredis';
 import { Completion, fill, SteadyLatency, timeBulk, timeOneByOne, withCleanup } from '../measure.js';
 import { type BenchPayload, benchPayload } from '../payload.js';
 import type { BenchSystem, Measured, RivalOpenOptions, RivalPlugin, Tick } from '../system.js';
-import {
-  adminClient,
-  deleteKeys,
-  displayUrl,
-  parseRivalUrl,
-  type RedisTarget,
-  runPrefix,
-} from './redis-url.js';
+import { connectRival, deleteKeys, displayUrl, type RedisTarget } from './redis-url.js';
 
 /** The version perf-measured.md's figures are for (pinned in package.json). */
 const VERSION = '6.7.0';
@@ -26,10 +19,8 @@ export const bullmq: RivalPlugin = {
   description: `BullMQ ${VERSION} on Redis (removeOnComplete; Worker concurrency)`,
   defaultUrl: 'redis://127.0.0.1:6379/10',
   async open(url: string, options: RivalOpenOptions): Promise<BenchSystem> {
-    const target = parseRivalUrl(url);
-    const admin = adminClient(target);
-    await admin.ping();
-    return new BullmqSystem(target, admin, runPrefix('bullmq'), options.timeoutMs);
+    const { target, admin, prefix } = await connectRival(url, 'bullmq');
+    return new BullmqSystem(target, admin, prefix, options.timeoutMs);
   },
 };
 

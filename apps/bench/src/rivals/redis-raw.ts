@@ -2,14 +2,7 @@ import { Redis } from 'ioredis';
 import { Completion, fill, SteadyLatency, timeBulk, timeOneByOne, withCleanup } from '../measure.js';
 import { type BenchPayload, benchPayload } from '../payload.js';
 import type { BenchSystem, Measured, RivalOpenOptions, RivalPlugin, Tick } from '../system.js';
-import {
-  adminClient,
-  deleteKeys,
-  displayUrl,
-  parseRivalUrl,
-  type RedisTarget,
-  runPrefix,
-} from './redis-url.js';
+import { connectRival, deleteKeys, displayUrl, type RedisTarget } from './redis-url.js';
 
 /**
  * The raw limit on Redis: a plain list as a work queue, nothing a job queue adds — LPUSH to
@@ -22,10 +15,8 @@ export const redisRaw: RivalPlugin = {
   description: 'a raw Redis list: LPUSH, one BRPOP loop (connection) per slot; no acks, no leases',
   defaultUrl: 'redis://127.0.0.1:6379/10',
   async open(url: string, options: RivalOpenOptions): Promise<BenchSystem> {
-    const target = parseRivalUrl(url);
-    const admin = adminClient(target);
-    await admin.ping();
-    return new RawSystem(target, admin, runPrefix('raw'), options.timeoutMs);
+    const { target, admin, prefix } = await connectRival(url, 'raw');
+    return new RawSystem(target, admin, prefix, options.timeoutMs);
   },
 };
 

@@ -48,3 +48,14 @@ export async function deleteKeys(redis: Redis, pattern: string): Promise<number>
 export function adminClient(t: RedisTarget): Redis {
   return new Redis({ ...t, lazyConnect: false, maxRetriesPerRequest: 3 });
 }
+
+/** What every Redis rival opens with: its target, a checked admin connection, a key prefix of its own. */
+export async function connectRival(
+  url: string,
+  rival: string,
+): Promise<{ target: RedisTarget; admin: Redis; prefix: string }> {
+  const target = parseRivalUrl(url);
+  const admin = adminClient(target);
+  await admin.ping();
+  return { target, admin, prefix: runPrefix(rival) };
+}
