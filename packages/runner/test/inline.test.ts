@@ -6,7 +6,7 @@ import { backendCases, client, collect, delay, eventually, queueName, useBackend
 
 describe.each(backendCases)('inline runner on $name', (backendCase) => {
   let backend!: Backend;
-  const { runners, start } = useBackendCase(backendCase, (b) => {
+  const { start } = useBackendCase(backendCase, (b) => {
     backend = b;
   });
 

@@ -5,7 +5,7 @@ import { backendCases, client, collect, delay, eventually, queueName, useBackend
 
 describe.each(backendCases)('leases and timeouts on $name', (backendCase) => {
   let backend!: Backend;
-  const { runners, start } = useBackendCase(backendCase, (b) => {
+  const { start } = useBackendCase(backendCase, (b) => {
     backend = b;
   });
 

@@ -1,7 +1,15 @@
 import type { Backend } from '@ilkkun/core';
 import { describe, expect, it } from 'vitest';
 import { createRunner } from '../src/index.js';
-import { client, collect, delay, eventually, queueName, serverBackendCases, useBackendCase } from './helpers.js';
+import {
+  client,
+  collect,
+  delay,
+  eventually,
+  queueName,
+  serverBackendCases,
+  useBackendCase,
+} from './helpers.js';
 
 /**
  * A busy pool on a backend whose pops are independent round trips keeps a second pop out while a

@@ -136,7 +136,8 @@ export function leaseSuite(ctx: SuiteContext): void {
       [],
       async (t) => {
         const backend = ctx.backend();
-        if (!backend.ackAndPop) recordDetail(t, 'no native ackAndPop: core runs ackMany and pop side by side');
+        if (!backend.ackAndPop)
+          recordDetail(t, 'no native ackAndPop: core runs ackMany and pop side by side');
         const q = ctx.queue('ackpop');
         const other = ctx.queue('ackpop-other');
         const added = await ctx.client().addMany([1, 2, 3].map((payload) => ({ queue: q, payload })));
@@ -145,7 +146,10 @@ export function leaseSuite(ctx: SuiteContext): void {
         const [elsewhere] = await ctx.popUntil(other, 1, { leaseMs: 60_000 });
         const third = added.map((a) => a.id).find((id) => !held.some((h) => h.id === id))!;
         const forged: LeaseHandle = { id: held[1]!.id, queue: q, lease: { token: 'forged' } };
-        const result = await ackAndPop(backend, [held[0]!, forged, elsewhere!], [q], { max: 5, leaseMs: 60_000 });
+        const result = await ackAndPop(backend, [held[0]!, forged, elsewhere!], [q], {
+          max: 5,
+          leaseMs: 60_000,
+        });
         expect(result.acked[0]).toBeNull();
         expect(result.acked[1]).toMatchObject({ code: 'LEASE_LOST' });
         expect(result.acked[2]).toBeNull();
