@@ -207,6 +207,7 @@ export class AmqpBackend implements Backend {
       else meta.runAt = options.runAt ? options.runAt.getTime() : now;
     }
     try {
+      if (options.release) await lease.sub.quiesce();
       await this.settler.move(lease.held, meta, dest, 'requeueing a job');
       lease.sub.leaseEnded();
       // rare and already a round trip: also wait until the ack of the old copy has left

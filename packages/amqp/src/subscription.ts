@@ -418,6 +418,16 @@ export class Subscription {
     if (this.leased > 0) this.leased--;
   }
 
+  /**
+   * A job is being handed back unattempted (a pool shutting down): with no pop waiting, stop
+   * consuming first. Otherwise the broker pushes the released copy straight back into this
+   * process's prefetch buffer, where a process that exits before closing the backend leaves it
+   * flagged redelivered — counted as an attempt, as if a holder had crashed.
+   */
+  async quiesce(): Promise<void> {
+    if (this.waiters.size === 0 && !this.closing) await this.goIdle();
+  }
+
   /** While consumers run, check now and then whether pops stopped coming. */
   private startIdleTimer(): void {
     if (this.idleTimer || this.consumers.size === 0) return;
