@@ -158,7 +158,7 @@ export class RedisBackend implements Backend {
   async ackMany(handles: readonly LeaseHandle[]): Promise<Array<LeaseLostError | null>> {
     this.assertOpen();
     const acked = await this.ackBatch(handles);
-    return handles.map((h, i) => (acked[i] ? null : new LeaseLostError(h.id)));
+    return lostWhereNotAcked(handles, acked);
   }
 
   /**
@@ -200,7 +200,7 @@ export class RedisBackend implements Backend {
       const rest = queues.length > 1 ? [...queues.slice(start + 1), ...queues.slice(0, start)] : queues;
       jobs = jobs.concat((await this.popOnce(rest, max - jobs.length, leaseMs)).jobs);
     }
-    return { acked: handles.map((h, i) => (acked[i] ? null : new LeaseLostError(h.id))), jobs };
+    return { acked: lostWhereNotAcked(handles, acked), jobs };
   }
 
   async requeue(handle: LeaseHandle, options: RequeueOptions = {}): Promise<void> {
@@ -375,6 +375,14 @@ export class RedisBackend implements Backend {
   private assertOpen(): void {
     if (this.closed) throw new BackendClosedError('redis backend');
   }
+}
+
+/** `ackMany`'s answer from the scripts' flags: null where acked, the job's LeaseLostError elsewhere. */
+function lostWhereNotAcked(
+  handles: readonly LeaseHandle[],
+  acked: readonly boolean[],
+): Array<LeaseLostError | null> {
+  return handles.map((h, i) => (acked[i] ? null : new LeaseLostError(h.id)));
 }
 
 /**

@@ -53,7 +53,9 @@ export function settleCarried(
   acked: ReadonlyArray<LeaseLostError | null>,
 ): void {
   carried.forEach((a, i) => {
-    a.done(acked[i] ?? undefined);
+    // an answer missing for an ack is not a success: its fate is unknown
+    if (i >= acked.length) a.done(new Error('ackAndPop answered fewer acks than it was given'));
+    else a.done(acked[i] ?? undefined);
   });
 }
 

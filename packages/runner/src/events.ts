@@ -97,11 +97,6 @@ export class RunnerEmitter {
     return this.listeners.get(event)?.length ?? 0;
   }
 
-  /** true when somebody listens: lets a hot path skip building a payload nobody reads */
-  has(event: EventName): boolean {
-    return this.listeners.has(event);
-  }
-
   emit<K extends EventName>(event: K, payload: RunnerEvents[K]): void {
     const list = this.listeners.get(event);
     if (list === undefined) {

@@ -99,15 +99,13 @@ export class JobRun implements LeaseWatcher, ExecHooks {
         this.settle({ kind: 'failure', error: err });
       }, this.settings.timeoutMs);
     }
-    if (emitter.has('job:start')) {
-      const readyAt = Math.max(this.job.runAt.getTime(), this.job.createdAt.getTime());
-      emitter.emit('job:start', {
-        job: this.job,
-        slot: this.slot.index,
-        group: this.group,
-        pickupMs: Math.max(0, this.startedAt - readyAt),
-      });
-    }
+    const readyAt = Math.max(this.job.runAt.getTime(), this.job.createdAt.getTime());
+    emitter.emit('job:start', {
+      job: this.job,
+      slot: this.slot.index,
+      group: this.group,
+      pickupMs: Math.max(0, this.startedAt - readyAt),
+    });
 
     if (hooks.beforeWork) {
       try {
@@ -227,13 +225,12 @@ export class JobRun implements LeaseWatcher, ExecHooks {
     if (this.handlerStopped) this.owner?.runFinished(this);
   }
 
-  private async apply(decision: Decision): Promise<void> {
+  /** Every fate but success (which `settle` hands to the ack sink): a requeue, a drop or a release. */
+  private async apply(decision: Exclude<Decision, { kind: 'success' }>): Promise<void> {
     const { backend, emitter, hooks } = this.ctx;
     const durationMs = Date.now() - this.startedAt;
     const lost = (during: LeaseLostDuring) => emitter.emit('lease:lost', { job: this.job, during });
     switch (decision.kind) {
-      case 'success':
-        return; // settled by decide() through the ack batcher
       case 'failure': {
         const error = toJobError(decision.error, this.job.attemptsMade);
         const next = decideFailure(this.record, decision.error, this.settings.backoff);
