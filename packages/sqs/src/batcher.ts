@@ -35,6 +35,13 @@ export class MicroBatcher<T, R> {
 
   constructor(private readonly options: BatcherOptions<T, R>) {}
 
+  /** Items added but not yet sent (waiting for their batch to fill or for the linger to end). */
+  get queued(): number {
+    let n = 0;
+    for (const list of this.pending.values()) n += list.length;
+    return n;
+  }
+
   add(key: string, item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const size = this.options.sizeOf?.(item) ?? 0;

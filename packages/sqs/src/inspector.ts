@@ -101,7 +101,7 @@ export class SqsInspector implements Inspector {
     this.backend.ensureOpen();
     assertQueueName(queue);
     const wanted = ids ? new Set(ids) : undefined;
-    const { registry, sends, deletes, options } = this.backend;
+    const { registry, options } = this.backend;
     return this.withDead(queue, async (items, url, keep) => {
       let moved = 0;
       await Promise.all(
@@ -110,8 +110,8 @@ export class SqsInspector implements Inspector {
           const { deadAt: _deadAt, ...rest } = item.job;
           const job: StoredJob = { ...rest, attemptsBefore: 0, runAt: Date.now() };
           const levelUrl = await registry.levelUrl(queue, levelOf(job.priority, options.priorities));
-          await sends.add(levelUrl, this.backend.outgoingFor(job));
-          await deletes.add(url, item.handle);
+          await this.backend.sendMessage(levelUrl, this.backend.outgoingFor(job));
+          await this.backend.deleteMessage(url, item.handle);
           keep(item);
           moved++;
         }),
@@ -131,10 +131,9 @@ export class SqsInspector implements Inspector {
     if (state === 'completed') return 0;
     if (state !== 'dead') throw new UnsupportedFeatureError(`deleting ${state} jobs`, 'sqs', WHY_DEAD_ONLY);
     const wanted = ids ? new Set(ids) : undefined;
-    const { deletes } = this.backend;
     return this.withDead(queue, async (items, url, keep) => {
       const doomed = items.filter((i) => !wanted || wanted.has(i.job.id));
-      await Promise.all(doomed.map((i) => deletes.add(url, i.handle)));
+      await Promise.all(doomed.map((i) => this.backend.deleteMessage(url, i.handle)));
       for (const i of doomed) keep(i);
       return doomed.length;
     });

@@ -1,3 +1,4 @@
+import { LeaseLostError } from '@ilkkun/core';
 import type { StoredJob } from './attributes.js';
 
 /**
@@ -21,6 +22,9 @@ import type { StoredJob } from './attributes.js';
  *
  * Tokens are random and known only to the instance that issued them: a token this table does not
  * hold (forged, already used, issued by another process) is `lost`.
+ *
+ * A decision is made when a call arrives, but batched requests go out later (see send-fence.ts):
+ * `fenceAtSend` judges the lease again at that moment.
  */
 export type FenceDecision = 'fast' | 'verify' | 'lost';
 
@@ -45,6 +49,34 @@ export function decideFence(
 /** The conservative deadline callers are told: SQS's timer cannot run out before it. */
 export function leaseDeadline(timing: LeaseTiming): number {
   return timing.sentAt + timing.visibilitySeconds * 1000;
+}
+
+/**
+ * The check made when a request acting under `entry` actually goes out (send-fence.ts). It may go
+ * only while the lease certainly still holds once the request has reached SQS: SQS's timer cannot
+ * run out before `sentAt + visibility`, and `guardMs` (the `leaseGuardMs` option, 1 s by default)
+ * is what the request may take from here to SQS — the SDK's signing and socket queue, the network,
+ * SQS's own handling; in-region that is milliseconds, so 1 s also absorbs a short GC pause after
+ * this check. `needMs` is time that must be left after that (a requeue's re-send leaves room for
+ * the delete that follows). Closer than that is refused: a false LEASE_LOST only makes the job run
+ * again after its lease (at least once, as promised), a false success would report a completion
+ * SQS may never have made. Reads the entry when called, so an extend in between counts.
+ */
+export function fenceAtSend(
+  entry: LeaseEntry,
+  guardMs: number,
+  needMs = 0,
+): (now: number) => LeaseLostError | undefined {
+  return (now) =>
+    decideFence(entry, now, needMs, guardMs) === 'fast'
+      ? undefined
+      : new LeaseLostError(
+          entry.job.id,
+          `the lease ran out, or had less than ${guardMs + needMs} ms left, when the request was about ` +
+            'to be sent (the process stalled after the call: a pause, a long GC, a blocked event loop); ' +
+            'nothing was sent, the job stays in SQS and runs again after its visibility timeout — ' +
+            'if this repeats, find what blocks the process or use a longer lease',
+        );
 }
 
 export interface LeaseEntry extends LeaseTiming {

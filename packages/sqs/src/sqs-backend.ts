@@ -31,19 +31,31 @@ import {
 } from './attributes.js';
 import { MicroBatcher } from './batcher.js';
 import { classifyError, isLeaseGone, isQueueMissing } from './classify-error.js';
-import { decideFence, type LeaseEntry, LeaseTable, leaseDeadline } from './lease-table.js';
+import { decideFence, fenceAtSend, type LeaseEntry, LeaseTable, leaseDeadline } from './lease-table.js';
 import { delaySecondsFor, isDue, visibilitySecondsFor } from './long-delay.js';
 import { LongPoller, type PollWaiter } from './long-poll.js';
 import type { ResolvedSqsOptions } from './options.js';
 import { PrefetchBuffer } from './prefetch.js';
 import { levelOf } from './priority-levels.js';
 import type { LevelQueue, QueueRegistry } from './queue-registry.js';
+import { type Fenced, sendFenced } from './send-fence.js';
 import type { OutgoingMessage, Received, SqsOps } from './sqs-ops.js';
 
 /** Room left in each message for ilkkun's attributes (id, job fields, last error). */
 export const ATTRIBUTE_RESERVE_BYTES = 8192;
 /** How long a requeue may take (send + delete) before the lease is checked with SQS first. */
 const REQUEUE_NEED_MS = 5000;
+/**
+ * Lease a requeue's re-send must still have when it actually goes out (beyond the transit guard):
+ * room for its reply and for the delete of the received copy that follows.
+ */
+const REQUEUE_SEND_NEED_MS = 2000;
+/**
+ * Lease an ack must have beyond the guard when it is called, so that it still passes the check
+ * made when its batch goes out (send-fence.ts): the delete linger (15 ms) plus a busy event loop.
+ * Closer to the end, the ack first extends the lease with SQS (`verify`) instead of being refused.
+ */
+const ACK_SEND_ALLOWANCE_MS = 250;
 /** A pop takes a message due this close to now (absorbs DelaySeconds rounding and clock skew). */
 const DUE_TOLERANCE_MS = 250;
 /** A push of more batches than this (to one SQS queue) sends BULK_LANES batches at once. */
@@ -109,8 +121,9 @@ export class SqsBackend implements Backend {
   /** receive-ahead calls under way, by `url|visibility` */
   private readonly aheads = new Map<string, Promise<void>>();
   private readonly openWaiters = new Set<{ close(): void }>();
-  readonly deletes: MicroBatcher<string, void>;
-  readonly sends: MicroBatcher<OutgoingMessage, string>;
+  /** receipt handles to delete, batched per SQS queue URL; ack entries carry their lease fence */
+  private readonly deletes: MicroBatcher<Fenced<string>, void>;
+  private readonly sends: MicroBatcher<Fenced<OutgoingMessage>, string>;
   /** errors of background work nobody awaits (put-backs after a pop gave up); see `onBackgroundError` */
   backgroundErrors = 0;
   onBackgroundError: (error: unknown) => void = (error) => {
@@ -133,16 +146,16 @@ export class SqsBackend implements Backend {
         this.putBack(expired).catch((err: unknown) => this.onBackgroundError(err));
       },
     );
-    this.deletes = new MicroBatcher<string, void>({
+    this.deletes = new MicroBatcher<Fenced<string>, void>({
       maxItems: 10,
       lingerMs: DELETE_LINGER_MS,
-      flush: (url, handles) => ops.deleteBatch(url, handles),
+      flush: (url, entries) => sendFenced(entries, (handles) => ops.deleteBatch(url, handles)),
     });
-    this.sends = new MicroBatcher<OutgoingMessage, string>({
+    this.sends = new MicroBatcher<Fenced<OutgoingMessage>, string>({
       maxItems: 10,
       maxBytes: options.maxMessageBytes,
-      sizeOf: (m) => messageSize(m.MessageBody, m.MessageAttributes),
-      flush: (url, items) => ops.sendBatch(url, items),
+      sizeOf: (m) => messageSize(m.item.MessageBody, m.item.MessageAttributes),
+      flush: (url, entries) => sendFenced(entries, (messages) => ops.sendBatch(url, messages)),
     });
   }
 
@@ -153,6 +166,25 @@ export class SqsBackend implements Backend {
   /** For the inspector: BACKEND_CLOSED after close(), like every other call. */
   ensureOpen(): void {
     this.assertOpen();
+  }
+
+  /** Deletes (acks among them) waiting for their batch to go out; tests wait on it to stall a worker there. */
+  get deletesWaiting(): number {
+    return this.deletes.queued;
+  }
+
+  /** Delete one message (batched with others to the same queue); `fence` is checked when the batch goes out. */
+  deleteMessage(url: string, receiptHandle: string, fence?: Fenced<string>['fence']): Promise<void> {
+    return this.deletes.add(url, { item: receiptHandle, fence });
+  }
+
+  /** Send one message (batched with others to the same queue); `fence` is checked when the batch goes out. */
+  sendMessage(
+    url: string,
+    message: OutgoingMessage,
+    fence?: Fenced<OutgoingMessage>['fence'],
+  ): Promise<string> {
+    return this.sends.add(url, { item: message, fence });
   }
 
   /** The message a re-send of `job` sends (the inspector's retryDead uses it). */
@@ -553,11 +585,26 @@ export class SqsBackend implements Backend {
     return out;
   }
 
-  /** Send `job` (as a new message) to `toUrl`, then delete the received copy. Send first: never lost. */
-  private async move(fromUrl: string, handle: string, toUrl: string, job: StoredJob): Promise<void> {
+  /**
+   * Send `job` (as a new message) to `toUrl`, then delete the received copy. Send first: never lost.
+   * `fence` (the lease the move acts under) is checked when the send goes out; once the copy is
+   * sent the delete always follows: even with the lease gone it is the best chance to avoid a
+   * duplicate (SQS may still delete a message nobody received again).
+   */
+  private async move(
+    fromUrl: string,
+    handle: string,
+    toUrl: string,
+    job: StoredJob,
+    fence?: Fenced<OutgoingMessage>['fence'],
+  ): Promise<void> {
     const dead = job.deadAt !== undefined;
-    await this.sends.add(toUrl, this.outgoing(job, Date.now(), false, toUrl.endsWith('.fifo'), dead));
-    await this.deletes.add(fromUrl, handle);
+    await this.sendMessage(
+      toUrl,
+      this.outgoing(job, Date.now(), false, toUrl.endsWith('.fifo'), dead),
+      fence,
+    );
+    await this.deleteMessage(fromUrl, handle);
   }
 
   /** Hand leased jobs back unattempted (a pop that gave up, close): like release. */
@@ -568,7 +615,15 @@ export class SqsBackend implements Backend {
         if (!entry) return;
         this.leases.delete(entry.token);
         const job: StoredJob = { ...entry.job, attemptsBefore: entry.attemptsMade - 1 };
-        await this.move(entry.url, entry.receiptHandle, entry.url, job);
+        // a hand-back that runs only after the lease certainly ended (the process stalled) must not
+        // re-send: the message is visible again, maybe already received elsewhere, and comes back alone
+        const unlessOver = (now: number) =>
+          decideFence(entry, now, 0, this.options.leaseGuardMs) === 'lost'
+            ? new LeaseLostError(entry.job.id, 'the lease ended before the hand-back')
+            : undefined;
+        await this.move(entry.url, entry.receiptHandle, entry.url, job, unlessOver).catch((err: unknown) => {
+          if (!(err instanceof LeaseLostError)) throw err;
+        });
       }),
     );
   }
@@ -617,12 +672,17 @@ export class SqsBackend implements Backend {
 
   async ack(handle: LeaseHandle): Promise<void> {
     this.assertOpen();
-    const entry = await this.claim(handle, 0);
+    const entry = await this.claim(handle, ACK_SEND_ALLOWANCE_MS);
     try {
-      await this.deletes.add(entry.url, entry.receiptHandle);
+      // judged again when the batch goes out: SQS would accept a stale handle's delete silently
+      await this.deleteMessage(entry.url, entry.receiptHandle, fenceAtSend(entry, this.options.leaseGuardMs));
       this.leases.delete(entry.token);
     } catch (err) {
       entry.busy = false;
+      if (err instanceof LeaseLostError) {
+        this.leases.delete(entry.token);
+        throw err;
+      }
       if (isLeaseGone(err)) {
         this.leases.delete(entry.token);
         throw new LeaseLostError(handle.id, 'SQS refused the receipt handle');
@@ -666,10 +726,14 @@ export class SqsBackend implements Backend {
         }
       }
       if (this.options.fifo && toUrl === entry.url) next.runAt = Math.min(next.runAt, now);
-      await this.move(entry.url, entry.receiptHandle, toUrl, next);
+      // the re-send is judged again when it goes out: a stalled requeue must not add a second copy
+      // of a message whose lease ran out (another worker may hold it by then)
+      const fence = fenceAtSend(entry, this.options.leaseGuardMs, REQUEUE_SEND_NEED_MS);
+      await this.move(entry.url, entry.receiptHandle, toUrl, next, fence);
       this.leases.delete(entry.token);
     } catch (err) {
       entry.busy = false;
+      if (err instanceof LeaseLostError) this.leases.delete(entry.token);
       throw classifyError(err, 'requeue', this.ops.where);
     }
   }

@@ -1,4 +1,4 @@
-import { ConfigError, hasErrorCode } from '@ilkkun/core';
+import { ConfigError, hasErrorCode, LeaseLostError } from '@ilkkun/core';
 import { describe, expect, test } from 'vitest';
 import {
   decodeMessage,
@@ -10,12 +10,13 @@ import {
 } from '../src/attributes.js';
 import { MicroBatcher } from '../src/batcher.js';
 import { classifyError, isLeaseGone } from '../src/classify-error.js';
-import { decideFence } from '../src/lease-table.js';
+import { decideFence, fenceAtSend, type LeaseEntry } from '../src/lease-table.js';
 import { delaySecondsFor, isDue, visibilitySecondsFor } from '../src/long-delay.js';
 import { resolveOptions } from '../src/options.js';
 import { parseSqsUrl } from '../src/parse-url.js';
 import { levelOf, levelTag, parseLevelTag, parsePriorityRange } from '../src/priority-levels.js';
 import { baseName, deadQueueName, levelQueueName, parseSqsName } from '../src/queue-names.js';
+import { sendFenced } from '../src/send-fence.js';
 
 const SQS_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -278,5 +279,42 @@ describe('micro-batching of deletes', () => {
     await batcher.drain();
     await late;
     expect(sent).toEqual([3, 1]);
+  });
+});
+
+describe('the lease fence at send time (a stalled ack is never sent)', () => {
+  const entry = (sentAt: number, visibilitySeconds: number) =>
+    ({ sentAt, recvAt: sentAt + 50, visibilitySeconds, job: { id: 'j1' } }) as unknown as LeaseEntry;
+
+  test('a batch entry may go only while its lease holds for the guard (and what it needs after)', () => {
+    const fence = fenceAtSend(entry(10_000, 30), 1000);
+    expect(fence(38_999)).toBeUndefined(); // 1 s (the guard) before the earliest possible timeout
+    expect(fence(39_001)).toBeInstanceOf(LeaseLostError); // SQS still holds it, but the request may arrive late
+    expect(fence(41_000)).toBeInstanceOf(LeaseLostError);
+    const requeue = fenceAtSend(entry(10_000, 30), 1000, 2000);
+    expect(requeue(36_999)).toBeUndefined();
+    expect(hasErrorCode(requeue(37_001), 'LEASE_LOST')).toBe(true);
+  });
+
+  test('fenced-out entries are answered LEASE_LOST and left out of the request; the rest keep their order', async () => {
+    const sent: string[][] = [];
+    const lost = new LeaseLostError('b');
+    const outcomes = await sendFenced(
+      [{ item: 'a' }, { item: 'b', fence: () => lost }, { item: 'c', fence: () => undefined }],
+      async (items) => {
+        sent.push(items);
+        return items.map((item) => ({ ok: true as const, value: item.toUpperCase() }));
+      },
+    );
+    expect(sent).toEqual([['a', 'c']]);
+    expect(outcomes).toEqual([
+      { ok: true, value: 'A' },
+      { ok: false, error: lost },
+      { ok: true, value: 'C' },
+    ]);
+    const none = await sendFenced([{ item: 'x', fence: () => lost }], async () => {
+      throw new Error('must not be called');
+    });
+    expect(none).toEqual([{ ok: false, error: lost }]);
   });
 });
