@@ -1,6 +1,6 @@
 import type { Backend, LeasedJob, LeasedJobRecord, LeaseLostError } from '@ilkkun/core';
 import { hasErrorCode } from '@ilkkun/core';
-import type { AckSink } from './ack-carrier.js';
+import type { AckPath } from './ack-path.js';
 import type { QueueSettings } from './config.js';
 import { JobReleasedError, JobTimeoutError } from './errors.js';
 import type { LeaseLostDuring, RunnerEmitter } from './events.js';
@@ -14,8 +14,8 @@ import type { Slot } from './slot.js';
 /** What a running job needs from its runner. */
 export interface RunContext {
   backend: Backend;
-  /** where acks go: batched through the backend's `ackMany`, or carried by the next pop */
-  acks: AckSink;
+  /** the ack's one owner until the store confirms it: batches, carries, retries, keeps the lease */
+  acks: AckPath;
   emitter: RunnerEmitter;
   keeper: LeaseKeeper;
   hooks: RunnerHooks;
@@ -193,11 +193,11 @@ export class JobRun implements LeaseWatcher, ExecHooks {
     if (this.decided) return;
     this.decided = true;
     clearTimeout(this.timer);
-    this.ctx.keeper.untrack(this.record);
     if (decision.kind === 'success') {
-      // the hot path: a callback from the ack batcher, no promise per job
+      // the hot path: a callback from the ack path, no promise per job. The lease keeper goes on
+      // renewing the lease until the store has answered (the ack path untracks it then).
       const durationMs = Date.now() - this.startedAt;
-      this.ctx.acks.add(this.record, (err) => {
+      this.ctx.acks.complete(this.record, (err) => {
         if (err === undefined) {
           this.ctx.emitter.emit('job:complete', { job: this.job, result: decision.result, durationMs });
         } else if (hasErrorCode(err, 'LEASE_LOST')) {
@@ -210,9 +210,14 @@ export class JobRun implements LeaseWatcher, ExecHooks {
       });
       return;
     }
+    // a requeue that waits on the store keeps the lease renewed too, until its answer
+    if (decision.kind === 'lost') this.ctx.keeper.untrack(this.record);
     this.apply(decision)
       .catch((err: unknown) => this.reportSettleError(err))
-      .finally(() => this.markSettled());
+      .finally(() => {
+        this.ctx.keeper.untrack(this.record);
+        this.markSettled();
+      });
   }
 
   private reportSettleError(err: unknown): void {

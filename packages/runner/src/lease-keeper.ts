@@ -21,10 +21,16 @@ interface Entry {
  * it has run out, so one missed heartbeat (a slow store, a GC pause) still leaves half a lease.
  *
  * It lives in the runner's process also in `process` mode: a CPU-bound child that never yields
- * cannot starve its own heartbeat.
+ * cannot starve its own heartbeat. A lease is renewed until the store has the job's fate — the
+ * ack path (or the requeue) untracks it only when the store answered, so an ack that waits on a
+ * lock, a reconnect or a batch ahead of it never lets the lease lapse.
  */
 export class LeaseKeeper {
-  private readonly entries = new Map<string, Entry>();
+  /**
+   * Keyed by the handle object itself, not its token: some stores give every job of one pop the
+   * same token (MySQL fences by job id + token), and one entry per token would renew only one of them.
+   */
+  private readonly entries = new Map<LeaseHandle, Entry>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -44,21 +50,22 @@ export class LeaseKeeper {
     if (!this.heartbeats) return;
     leaseMs = leaseLength(leaseMs, this.backend);
     const nextAt = Math.min(expiresAt.getTime() - leaseMs / 2, Date.now() + leaseMs / 2);
-    this.entries.set(handle.lease.token, { handle, leaseMs, nextAt, busy: false, watcher });
+    this.entries.set(handle, { handle, leaseMs, nextAt, busy: false, watcher });
     // the common case — a timer already armed for an earlier heartbeat — costs no scan
     if (this.timer && nextAt >= this.timerAt) return;
     this.arm();
   }
 
+  /** Stop renewing: the store has the job's fate (acked, requeued) or the lease is gone. */
   untrack(handle: LeaseHandle): void {
-    this.entries.delete(handle.lease.token);
+    this.entries.delete(handle);
   }
 
   /** `ctx.extend(ms)`: extend now, and keep the lease `ms` long from here on. */
   async extendNow(handle: LeaseHandle, ms: number): Promise<Date> {
     if (!this.heartbeats) throw new UnsupportedFeatureError('extend (lease heartbeat)', this.backend.name);
     ms = leaseLength(ms, this.backend);
-    const entry = this.entries.get(handle.lease.token);
+    const entry = this.entries.get(handle);
     if (!entry) throw new LeaseLostError(handle.id, 'the job is no longer running here');
     const deadline = await this.backend.extend(handle, ms);
     entry.leaseMs = ms;
@@ -93,22 +100,26 @@ export class LeaseKeeper {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
     const now = Date.now();
-    for (const [token, entry] of this.entries) {
+    for (const [handle, entry] of this.entries) {
       // Batch heartbeats that are nearly due, so a busy pool wakes up less often.
       if (entry.busy || entry.nextAt > now + entry.leaseMs / 8) continue;
       entry.busy = true;
+      // The new deadline counts from when the store ran the extend, which is no earlier than
+      // now: the next heartbeat is due half a lease from *here*, not from the answer, so a slow
+      // round trip does not eat into the margin a short lease has against a late timer.
+      const sentAt = Date.now();
       this.backend.extend(entry.handle, entry.leaseMs).then(
         () => {
           entry.busy = false;
-          entry.nextAt = Date.now() + entry.leaseMs / 2;
+          entry.nextAt = sentAt + entry.leaseMs / 2;
           this.arm();
         },
         (err: unknown) => {
           entry.busy = false;
           // The job may have finished (acked) while the heartbeat was in flight: not a loss.
-          if (this.entries.get(token) !== entry) return;
+          if (this.entries.get(handle) !== entry) return;
           if (hasErrorCode(err, 'LEASE_LOST')) {
-            this.entries.delete(token);
+            this.entries.delete(handle);
             entry.watcher.leaseLost(
               err instanceof LeaseLostError ? err : new LeaseLostError(entry.handle.id),
             );
@@ -116,7 +127,7 @@ export class LeaseKeeper {
           }
           if (hasErrorCode(err, 'UNSUPPORTED_FEATURE')) {
             // the capability flag said otherwise; report once and let this lease run its course
-            this.entries.delete(token);
+            this.entries.delete(handle);
             this.onError(err instanceof Error ? err : new Error(String(err)), entry.handle.id);
             return;
           }

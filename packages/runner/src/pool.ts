@@ -1,6 +1,5 @@
-import type { AckBatcher, LeasedJob, LeasedJobRecord } from '@ilkkun/core';
-import { ackAndPop, decodeJob, sleep, WakeSignal } from '@ilkkun/core';
-import { AckCarrier, type CarriedAck, failCarried, settleCarried } from './ack-carrier.js';
+import type { LeasedJob, LeasedJobRecord } from '@ilkkun/core';
+import { decodeJob, sleep, WakeSignal } from '@ilkkun/core';
 import type { QueueSettings } from './config.js';
 import { asError } from './events.js';
 import type { Executor } from './executor.js';
@@ -11,8 +10,6 @@ import { toJobError } from './retry-policy.js';
 import { Slot } from './slot.js';
 
 export interface PoolContext extends RunContext {
-  /** the runner's ack batcher, shared by every slot group */
-  acks: AckBatcher;
   /** per-queue settings (timeout, backoff) for a popped job */
   settingsFor(queue: string): QueueSettings;
   onJobStart(): void;
@@ -35,8 +32,9 @@ const MIN_PIPELINED_BATCH = 8;
  * while its lease runs down.
  *
  * Two things keep a busy pool's store and its own CPU working at the same time:
- * - **finish and fetch**: jobs that finish while the group waits for slots hold their acks for
- *   the pop that refills those slots (`backend.ackAndPop`, one round trip for both);
+ * - **finish and fetch**: every pop takes the acks waiting in the runner's ack path along
+ *   (`backend.ackAndPop`, one round trip for both); the ack path alone decides how long an ack
+ *   waits for a pop (see `AckPath`);
  * - **pipelining**: where the backend's pops are independent round trips
  *   (`capabilities.concurrentPops`) and the group has 2 × 8 slots or more, a pop asks for half
  *   the slots, and while pops come back full (a backlog) a second one is already out while the
@@ -51,11 +49,6 @@ export class SlotGroup implements RunOwner {
   private readonly fetchAbort = new AbortController();
   /** a slot was freed or a pop came back: the loop looks again */
   private readonly changed = new WakeSignal();
-  private readonly carrier: AckCarrier;
-  /** what each job's run sees: the group's carrier in place of the runner's batcher */
-  private readonly runCtx: RunContext;
-  /** the backend acks and pops in one call, so holding acks for the next pop pays */
-  private readonly carries: boolean;
   private readonly depth: number;
   /** most jobs one pop asks for */
   private readonly batch: number;
@@ -77,9 +70,6 @@ export class SlotGroup implements RunOwner {
   ) {
     this.slots = Array.from({ length: settings.concurrency }, (_, i) => new Slot(i, name));
     this.idle = [...this.slots].reverse();
-    this.carrier = new AckCarrier(ctx.acks);
-    this.runCtx = { ...ctx, acks: this.carrier };
-    this.carries = typeof ctx.backend.ackAndPop === 'function';
     const c = settings.concurrency;
     this.depth =
       ctx.backend.capabilities.concurrentPops && c >= PIPELINE_DEPTH * MIN_PIPELINED_BATCH
@@ -103,10 +93,6 @@ export class SlotGroup implements RunOwner {
       const out = this.inFlight.size;
       const mayLaunch = out < this.depth && (out === 0 || this.backlog);
       if (free <= 0 || !mayLaunch) {
-        // Only free slots are missing: the jobs that free them hold their acks for the pop that
-        // refills them. Anything else may keep the next pop back for long: acks go out now.
-        if (this.carries && mayLaunch) this.carrier.hold();
-        else this.carrier.flush();
         await this.changed.wait(SLOT_WAIT_MS, signal);
         // let the other handlers finishing in this turn free their slots too, so one pop
         // fetches for all of them instead of one round trip per freed slot
@@ -115,22 +101,22 @@ export class SlotGroup implements RunOwner {
       }
       const n = Math.min(free, this.batch);
       this.reserved += n;
-      const fetch = this.fetch(n, this.carrier.take(), signal).finally(() => {
+      const fetch = this.fetch(n, signal).finally(() => {
         this.reserved -= n;
         this.inFlight.delete(fetch);
         this.changed.notify();
       });
       this.inFlight.add(fetch);
     }
-    this.carrier.flush();
   }
 
   /**
-   * One pop for up to `n` slots, carrying `carried` acks when there are any. Only a pop with
-   * nothing else out waits for work; a pipelined one returns at once.
+   * One pop for up to `n` slots, carrying the acks waiting in the ack path when there are any.
+   * Only a pop with nothing else out waits for work; a pipelined one returns at once.
    */
-  private async fetch(n: number, carried: CarriedAck[], signal: AbortSignal): Promise<void> {
-    const { backend, emitter } = this.ctx;
+  private async fetch(n: number, signal: AbortSignal): Promise<void> {
+    const { backend, emitter, acks } = this.ctx;
+    const carried = acks.takeForPop();
     const leaseMs = leaseLength(this.settings.leaseMs, backend);
     // a waiting pop still returns at once when jobs are ready; only a second, pipelined pop
     // (or an ack-and-pop, which never waits) must not block while the first batch runs
@@ -138,14 +124,7 @@ export class SlotGroup implements RunOwner {
     let records: LeasedJobRecord[];
     try {
       if (carried.length > 0) {
-        const result = await ackAndPop(
-          backend,
-          carried.map((a) => a.handle),
-          this.queues,
-          { max: n, leaseMs },
-        );
-        settleCarried(carried, result.acked);
-        records = result.jobs;
+        records = await acks.ackAndPop(carried, this.queues, { max: n, leaseMs });
       } else {
         records = await backend.pop(this.queues, {
           max: n,
@@ -156,7 +135,6 @@ export class SlotGroup implements RunOwner {
       }
       this.errorDelay = 0;
     } catch (err) {
-      failCarried(carried, err);
       this.backlog = false;
       if (this.stopping) return;
       emitter.emit('error', { error: asError(err), context: `pop from ${this.queues.join(', ')}` });
@@ -171,9 +149,6 @@ export class SlotGroup implements RunOwner {
       return;
     }
     this.backlog = records.length >= n;
-    // the jobs about to run free their slots for the next pop, which carries their acks — if
-    // one may go out when this one is back
-    if (this.carries && records.length > 0 && (this.inFlight.size === 1 || this.backlog)) this.carrier.hold();
     for (const record of records) this.dispatch(record);
     if (records.length === 0 && waiting) {
       this.ctx.onEmptyPop();
@@ -198,15 +173,7 @@ export class SlotGroup implements RunOwner {
     }
     slot.occupy(record.queue, record.id);
     this.ctx.onJobStart();
-    const run = new JobRun(
-      this.runCtx,
-      record,
-      job,
-      this.ctx.settingsFor(record.queue),
-      slot,
-      this.name,
-      this,
-    );
+    const run = new JobRun(this.ctx, record, job, this.ctx.settingsFor(record.queue), slot, this.name, this);
     this.runs.add(run);
     run.run(this.executor).then(
       () => this.freeSlot(slot),
@@ -260,7 +227,7 @@ export class SlotGroup implements RunOwner {
   stopFetching(): void {
     this.stopping = true;
     this.fetchAbort.abort();
-    this.carrier.flush();
+    this.ctx.acks.flushNow();
     this.changed.notify();
   }
 

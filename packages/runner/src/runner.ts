@@ -1,5 +1,6 @@
 import type { Backend, OpenBackendOptions } from '@ilkkun/core';
-import { AckBatcher, ConfigError, openBackend } from '@ilkkun/core';
+import { ConfigError, openBackend } from '@ilkkun/core';
+import { AckPath } from './ack-path.js';
 import { ProcessExecutor } from './child/process-executor.js';
 import type { QueueSettings } from './config.js';
 import { defaultSettings } from './config.js';
@@ -74,6 +75,7 @@ export class Runner {
   private backendInstance: Backend | undefined;
   private ownsBackend = false;
   private keeper: LeaseKeeper | undefined;
+  private acks: AckPath | undefined;
   private server: StatusServer | undefined;
   private removeSignalHandlers: (() => void) | undefined;
   private state: RunnerState = 'idle';
@@ -188,10 +190,10 @@ export class Runner {
     this.keeper = new LeaseKeeper(backend, (error, jobId) =>
       this.emitter.emit('error', { error, context: 'lease heartbeat', jobId }),
     );
+    this.acks = new AckPath(backend, this.keeper, this.emitter);
     const ctx: PoolContext = {
       backend,
-      // acks finishing together share one round trip (one Lua call, one commit)
-      acks: new AckBatcher(backend),
+      acks: this.acks,
       emitter: this.emitter,
       keeper: this.keeper,
       hooks: options.hooks ?? {},
@@ -276,6 +278,9 @@ export class Runner {
   }
 
   private async teardown(released = 0): Promise<void> {
+    // acks the store never answered within the grace period: their jobs run again when their
+    // leases end (at least once), and shutdown is not held hostage by a store that is down
+    this.acks?.giveUp(new Error('the runner stopped before the store confirmed this ack'));
     const results = await Promise.allSettled(this.groups.map((g) => g.executor.close()));
     for (const r of results) {
       if (r.status === 'rejected')

@@ -158,22 +158,25 @@ describe.each([...backendCases, ...serverBackendCases])('process mode on $name',
     await eventually(() => completed.length === 1);
   });
 
+  // The child spins for 2.5 leases without yielding; the runner renews from its own process.
+  // The lease is 1 s, not shorter: a heartbeat has half a lease of slack, and on a loaded 2-core
+  // machine (the whole suite running) timers ran >100 ms late, which lost a 200 ms lease.
   it('keeps the lease of a CPU-bound child alive from the runner', async () => {
     const q = queueName('proc-cpu');
     const runner = createRunner({
       backend,
       handlers: { [q]: fixture('stubborn.mjs') },
-      global: { mode: 'process', concurrency: 1, leaseMs: 200, waitMs: 100 },
+      global: { mode: 'process', concurrency: 1, leaseMs: 1_000, waitMs: 100 },
     });
     const completed = collect(runner, 'job:complete');
     const starts = collect(runner, 'job:start');
     await start(runner);
-    await client(backend).add(q, { ms: 800 });
+    await client(backend).add(q, { ms: 2_500 });
     await eventually(() => starts.length === 1);
     const stolen: string[] = [];
     const deadline = Date.now() + 15_000;
     while (completed.length === 0 && Date.now() < deadline) {
-      for (const j of await backend.pop([q], { leaseMs: 200 })) {
+      for (const j of await backend.pop([q], { leaseMs: 1_000 })) {
         stolen.push(j.id);
         await backend.requeue(j, { release: true });
       }
