@@ -316,6 +316,7 @@ export class Runner {
       workers: g.executor.workers().map(workerStatus),
     }));
     const state = this.state === 'starting' ? 'idle' : this.state;
+    const mem = process.memoryUsage();
     return {
       pid: process.pid,
       state,
@@ -325,6 +326,7 @@ export class Runner {
       size: this.size,
       scoreboard: scoreboardLine(groups),
       totals: { ...this.totals },
+      memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
       groups,
     };
   }

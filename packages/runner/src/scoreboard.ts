@@ -49,6 +49,8 @@ export interface StatusSnapshot {
   size: number;
   scoreboard: string;
   totals: Totals;
+  /** this process's memory (the parent's in `process` mode): what a soak test or a dashboard watches for growth */
+  memory: { rssBytes: number; heapUsedBytes: number };
   groups: GroupStatus[];
 }
 
