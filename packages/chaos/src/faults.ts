@@ -13,6 +13,8 @@ export interface FaultContext {
   options: ResolvedOptions;
   /** append a line to the scenario's fault log */
   log(what: string): void;
+  /** worker pids a fault hit (stopped, silenced): their own lost leases are expected */
+  faulted: Set<number>;
 }
 
 /** Inject fault number `index` (from 0); resolves when the fault is over (a stopped worker resumed). */
@@ -52,6 +54,7 @@ const stopWorker: Injector = async (ctx, index) => {
     ctx.log(`worker slot ${slot} not running; nothing stopped`);
     return;
   }
+  ctx.faulted.add(pid);
   const ms = OUTAGE_LEASES * ctx.options.leaseMs;
   await sleep(ms);
   ctx.fleet.signalWorker(slot, 'SIGCONT');
@@ -68,6 +71,8 @@ const silentConnection: Injector = async (ctx, index) => {
   const slot = index % ctx.proxies.length;
   const proxy = ctx.proxies[slot]!;
   const ms = OUTAGE_LEASES * ctx.options.leaseMs;
+  const pid = ctx.fleet.workerPid(slot);
+  if (pid !== undefined) ctx.faulted.add(pid);
   proxy.silence();
   await sleep(ms);
   proxy.heal();

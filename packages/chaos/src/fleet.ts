@@ -37,7 +37,7 @@ const MAX_STARTS_PER_SLOT = 200;
  */
 export class WorkerFleet {
   private readonly members: Member[] = [];
-  private readonly retired: WorkerStats[] = [];
+  private readonly retired: { pid: number; stats: WorkerStats }[] = [];
   private readonly startsPerSlot: number[];
   private readonly stderrTail: string[] = [];
   private stopping = false;
@@ -77,9 +77,23 @@ export class WorkerFleet {
 
   /** Sum over every worker process this fleet ran, dead ones included. */
   totals(): WorkerStats & { busy: number } {
-    const all = [...this.retired, ...this.members.filter(Boolean).map((m) => m.stats)];
+    return this.sum(() => true);
+  }
+
+  /** `lease:lost` events of workers other than `pids` (the ones a fault hit): those should be none. */
+  leaseLostExcept(pids: ReadonlySet<number>): number {
+    return this.sum((pid) => !pids.has(pid)).leaseLost;
+  }
+
+  private sum(include: (pid: number) => boolean): WorkerStats & { busy: number } {
+    const all = [
+      ...this.retired,
+      ...this.members.filter(Boolean).map((m) => ({ pid: m.pid, stats: m.stats })),
+    ]
+      .filter((w) => include(w.pid))
+      .map((w) => w.stats);
     const sum = (key: keyof WorkerStats) => all.reduce((n, s) => n + s[key], 0);
-    const busy = this.members.reduce((n, m) => n + (m?.alive ? m.stats.busy : 0), 0);
+    const busy = this.members.reduce((n, m) => n + (m?.alive && include(m.pid) ? m.stats.busy : 0), 0);
     return { busy, leaseLost: sum('leaseLost'), errors: sum('errors'), completed: sum('completed') };
   }
 
@@ -195,7 +209,7 @@ export class WorkerFleet {
             `a chaos worker exited before its pool started (${signal ?? `exit ${code}`}); last stderr: ${this.stderrTail.slice(-3).join(' | ') || '(none)'}`,
           ),
         );
-        this.retired.push(member.stats);
+        this.retired.push({ pid: member.pid, stats: member.stats });
         member.stats = { busy: 0, leaseLost: 0, errors: 0, completed: 0 };
         resolve();
         if (!this.stopping && (this.startsPerSlot[slot] ?? 0) < MAX_STARTS_PER_SLOT) this.spawnSlot(slot);

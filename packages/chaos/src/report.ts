@@ -43,6 +43,11 @@ export interface ScenarioResult extends Partial<DuplicateFigures> {
   faultLog?: string[];
   /** `lease:lost` events over all workers: late acks refused, as they must be */
   leaseLost?: number;
+  /**
+   * stop-worker, silent-connection: `lease:lost` events of the workers the fault did NOT hit. A
+   * stalled worker must not make the others lose leases (none expected).
+   */
+  leaseLostUnfaulted?: number;
   /** `error` events over all workers (failed pops, heartbeats, acks) */
   workerErrors?: number;
   /** worker processes started, replacements included */
@@ -126,6 +131,8 @@ export function formatChaosReport(report: ChaosReport): string {
     if (r.lostSeqs?.length) out.push(`${r.scenario}: lost seq ${r.lostSeqs.join(', ')}`);
     if (r.completedTwiceSeqs?.length)
       out.push(`${r.scenario}: completed twice seq ${r.completedTwiceSeqs.join(', ')}`);
+    if (r.leaseLostUnfaulted)
+      out.push(`${r.scenario}: ${r.leaseLostUnfaulted} lease(s) lost by workers the fault did not hit`);
     if (r.duplicatedSameAttempt)
       out.push(`${r.scenario}: ${r.duplicatedSameAttempt} job(s) ran twice under the same attempt number`);
     if (r.status === 'failed' || r.status === 'error')

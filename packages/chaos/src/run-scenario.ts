@@ -72,6 +72,7 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
   const proxies: FaultProxy[] = [];
   let fleet: WorkerFleet | undefined;
   const faultLog: string[] = [];
+  const faulted = new Set<number>();
   let phase: ChaosProgress['phase'] = 'starting';
   let faultsDone = 0;
   let submitted = 0;
@@ -131,7 +132,7 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
     for (let i = 0; i < faults; i++) {
       const due = faultStart + ((i + 1) * options.durationMs) / (faults + 1);
       if (due > Date.now()) await sleep(due - Date.now());
-      await injector({ fleet, proxies, options, log: (what) => faultLog.push(what) }, i);
+      await injector({ fleet, proxies, options, faulted, log: (what) => faultLog.push(what) }, i);
       faultsDone++;
     }
     const lastFaultEnd = Date.now();
@@ -204,6 +205,7 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
       faultsInjected: faultsDone,
       faultLog,
       leaseLost: totals.leaseLost,
+      ...(faulted.size > 0 ? { leaseLostUnfaulted: fleet.leaseLostExcept(faulted) } : {}),
       workerErrors: totals.errors,
       workerStarts: fleet.starts,
       durationMs: Date.now() - started,
