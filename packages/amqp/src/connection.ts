@@ -83,7 +83,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
         },
       );
     } catch (err) {
-      throw classifyError(err, this.where, 'the connection');
+      throw classifyError(err, this.where, 'connecting');
     }
     if (this.stateValue === 'closed') {
       await model.close().catch(() => undefined);

@@ -28,6 +28,8 @@ const EXIT_BY_CODE: Readonly<Record<IlkkunErrorCode, number>> = {
   SERIALIZATION: EXIT_USAGE,
   PAYLOAD_TOO_LARGE: EXIT_USAGE,
   BACKEND_NOT_INSTALLED: EXIT_USAGE,
+  // the same credentials get the same answer: fix the URL
+  BACKEND_AUTH_FAILED: EXIT_USAGE,
   LEASE_LOST: EXIT_FAILURE,
   BACKEND_UNAVAILABLE: EXIT_FAILURE,
   BACKEND_CLOSED: EXIT_FAILURE,
@@ -36,6 +38,8 @@ const EXIT_BY_CODE: Readonly<Record<IlkkunErrorCode, number>> = {
   // job outcomes (a handler timed out, a worker died): operational, not the caller's input
   JOB_TIMEOUT: EXIT_FAILURE,
   WORKER_CRASHED: EXIT_FAILURE,
+  // children died while starting (a crash, e.g. the OOM killer): nothing in the command to fix
+  WORKER_START_FAILED: EXIT_FAILURE,
   JOB_RELEASED: EXIT_FAILURE,
   UNRECOVERABLE: EXIT_FAILURE,
 };
@@ -46,6 +50,8 @@ interface CodedError {
   stack?: string;
   cause?: unknown;
   packageName?: unknown;
+  /** the error's own, more specific advice (see core's `IlkkunErrorOptions.hint`) */
+  hint?: unknown;
 }
 
 /**
@@ -76,8 +82,9 @@ function unbuiltPackage(err: unknown): string | undefined {
   return /node_modules\/(@ilkkun\/[a-z0-9-]+)\/dist\//.exec(err.message)?.[1];
 }
 
-/** What to do about an error, by code. `url` is already redacted. */
+/** What to do about an error: its own advice if it has some, else by code. `url` is already redacted. */
 function hintFor(err: CodedError, url: string): string | undefined {
+  if (typeof err.hint === 'string' && err.hint !== '') return err.hint;
   switch (err.code) {
     case 'CONFIG':
       return 'a backend URL looks like sqlite:./ilkkun.db, memory:, redis://127.0.0.1:6379 or mysql://user@127.0.0.1/db; pass it with --url or ILKKUN_URL (see docs/configuration.md)';
@@ -93,6 +100,10 @@ function hintFor(err: CodedError, url: string): string | undefined {
       return `the payload must be JSON, quoted for your shell, e.g. ilkkun add emails '{"to":"a@example.com"}'`;
     case 'PAYLOAD_TOO_LARGE':
       return 'keep large data elsewhere (a file, object storage) and put its key in the payload';
+    case 'BACKEND_AUTH_FAILED':
+      return `the server behind ${url} refused the credentials: check the user name and password in the URL (never printed: shown as ***); characters such as @ : / # ? in a password must be percent-encoded (%40 %3A %2F %23 %3F)`;
+    case 'WORKER_START_FAILED':
+      return 'worker processes kept dying while they started (out of memory? killed by something else?); the pool replaces them with backoff and gave up after many in a row: check the system log (dmesg) for the OOM killer, and what the handler modules do when loaded';
     case 'BACKEND_UNAVAILABLE':
       return `check that the server behind ${url} is running and reachable; this error is temporary, so trying again later may work`;
     case 'UNSUPPORTED_FEATURE':

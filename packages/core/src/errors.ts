@@ -11,6 +11,7 @@ export type IlkkunErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'LEASE_LOST'
   | 'BACKEND_UNAVAILABLE'
+  | 'BACKEND_AUTH_FAILED'
   | 'BACKEND_NOT_INSTALLED'
   | 'BACKEND_CLOSED'
   | 'UNSUPPORTED_FEATURE'
@@ -18,6 +19,8 @@ export type IlkkunErrorCode =
   // outcomes of one job run, recorded as its lastError by the runner
   | 'JOB_TIMEOUT'
   | 'WORKER_CRASHED'
+  // a child process died while it was starting (not a handler that failed to load: that is CONFIG)
+  | 'WORKER_START_FAILED'
   | 'JOB_RELEASED'
   | 'UNRECOVERABLE';
 
@@ -25,17 +28,24 @@ export interface IlkkunErrorOptions {
   cause?: unknown;
   /** true when the same call may succeed if simply tried again later (a server restart, a timeout). */
   retryable?: boolean;
+  /**
+   * What to do, when it is more specific than what the code alone says (the CLI prints it as the
+   * `hint:` line instead of its generic one for the code), e.g. which file is not a database.
+   */
+  hint?: string;
 }
 
 export class IlkkunError extends Error {
   readonly code: IlkkunErrorCode;
   readonly retryable: boolean;
+  readonly hint: string | undefined;
 
   constructor(code: IlkkunErrorCode, message: string, options: IlkkunErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.retryable = options.retryable ?? false;
+    this.hint = options.hint;
   }
 }
 
@@ -97,6 +107,16 @@ export class LeaseLostError extends IlkkunError {
 export class BackendUnavailableError extends IlkkunError {
   constructor(message: string, options?: IlkkunErrorOptions) {
     super('BACKEND_UNAVAILABLE', message, { retryable: true, ...options });
+  }
+}
+
+/**
+ * The server refused the credentials (a wrong or missing password, an unknown or disabled user).
+ * Not retryable: the same URL gets the same answer. Messages never include the password.
+ */
+export class BackendAuthError extends IlkkunError {
+  constructor(message: string, options?: IlkkunErrorOptions) {
+    super('BACKEND_AUTH_FAILED', message, { ...options, retryable: false });
   }
 }
 

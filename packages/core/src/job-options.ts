@@ -23,8 +23,17 @@ export interface AddOptions {
 export const DEFAULT_ATTEMPTS = 3;
 const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;
-/** ~100 years: anything later is almost certainly a unit mistake (seconds vs ms) */
+/** ~100 years: anything later is almost certainly a unit mistake (µs or ns instead of ms) */
 const MAX_DELAY_MS = 100 * 365 * 24 * 3_600_000;
+const MAX_DELAY_TEXT = `100 years (100 × 365 days = ${MAX_DELAY_MS} ms)`;
+
+/** A value as the caller wrote it, short enough for a message. */
+function shown(value: unknown): string {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an Invalid Date' : value.toISOString();
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 60));
+  return typeof value;
+}
 const ALLOWED_KEYS = new Set(['priority', 'delay', 'runAt', 'attempts', 'backoff', 'uniqueKey']);
 
 /**
@@ -65,14 +74,25 @@ export function buildNewJob(
   if (options.delay !== undefined) {
     const d = options.delay;
     if (typeof d !== 'number' || !Number.isFinite(d) || d < 0 || d > MAX_DELAY_MS) {
-      throw new InvalidJobOptionsError('delay must be a number of ms between 0 and ~100 years');
+      throw new InvalidJobOptionsError(
+        `delay must be a number of ms between 0 and ${MAX_DELAY_TEXT}; got ${shown(d)}`,
+      );
     }
     job.runAt = new Date(now + Math.round(d));
   }
   if (options.runAt !== undefined) {
     const t = options.runAt instanceof Date ? options.runAt.getTime() : options.runAt;
-    if (typeof t !== 'number' || !Number.isFinite(t) || t > now + MAX_DELAY_MS) {
-      throw new InvalidJobOptionsError('runAt must be a valid Date or ms timestamp');
+    if (typeof t !== 'number' || !Number.isFinite(t)) {
+      throw new InvalidJobOptionsError(
+        `runAt must be a valid Date or a timestamp in ms; got ${shown(options.runAt)}`,
+      );
+    }
+    if (t > now + MAX_DELAY_MS) {
+      const at = shown(options.runAt instanceof Date ? options.runAt : new Date(t));
+      throw new InvalidJobOptionsError(
+        `runAt ${at} is more than ${MAX_DELAY_TEXT} ahead; the latest allowed now is ${new Date(now + MAX_DELAY_MS).toISOString()}. ` +
+          'A time that far out is usually a unit mistake (µs instead of ms)',
+      );
     }
     job.runAt = new Date(Math.max(t, 0));
   }

@@ -45,6 +45,24 @@ describe('buildNewJob', () => {
   ])('%j is refused with INVALID_JOB_OPTIONS', (options) => {
     expect(() => buildNewJob('q', 1, options as never, limits)).toThrow(InvalidJobOptionsError);
   });
+
+  // issue 13: a runAt in year 3000 said "must be a valid Date"; the rule it broke is the ~100-year limit
+  test('a runAt beyond the ~100-year limit names the limit and the value, not "valid Date"', () => {
+    const year3000 = new Date('3000-01-01T00:00:00Z');
+    const refused = () => buildNewJob('q', 1, { runAt: year3000 }, { ...limits, now: Date.UTC(2025, 0, 1) });
+    expect(refused).toThrow(InvalidJobOptionsError);
+    expect(refused).toThrow(/runAt 3000-01-01T00:00:00\.000Z is more than 100 years/);
+    expect(refused).toThrow(/latest allowed now is 2124-12-08T00:00:00\.000Z/);
+    expect(refused).not.toThrow(/valid Date/);
+    expect(() => buildNewJob('q', 1, { runAt: year3000.getTime() }, limits)).toThrow(/100 years/);
+    // a Date that is not a date is what "valid Date" is for
+    expect(() => buildNewJob('q', 1, { runAt: new Date('nope') }, limits)).toThrow(
+      /runAt must be a valid Date .*got an Invalid Date/,
+    );
+    expect(() => buildNewJob('q', 1, { delay: 4e12 }, limits)).toThrow(
+      /delay must be .* 100 years \(100 × 365 days = 3153600000000 ms\); got 4000000000000/,
+    );
+  });
 });
 
 describe('backoffDelay', () => {

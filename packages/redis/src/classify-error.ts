@@ -1,4 +1,10 @@
-import { BackendUnavailableError, ConfigError, IlkkunError, isNetworkErrorCode } from '@ilkkun/core';
+import {
+  BackendAuthError,
+  BackendUnavailableError,
+  ConfigError,
+  IlkkunError,
+  isNetworkErrorCode,
+} from '@ilkkun/core';
 
 /**
  * Redis error replies that mean "try again later": loading after a restart, a script or
@@ -17,8 +23,10 @@ const TRANSIENT_REPLIES = [
   'NOREPLICAS',
 ];
 
-/** Replies that will not go away by waiting: wrong credentials or missing ACL permissions. */
-const CONFIG_REPLIES = ['NOAUTH', 'WRONGPASS', 'NOPERM'];
+/** Replies to credentials: a wrong password or user (WRONGPASS), none given where one is needed (NOAUTH). */
+const AUTH_REPLIES = ['NOAUTH', 'WRONGPASS'];
+/** Replies that will not go away by waiting: the user lacks an ACL permission. */
+const CONFIG_REPLIES = ['NOPERM'];
 
 /** Messages ioredis uses when a command could not be delivered or its reply never came. */
 const CLIENT_MESSAGES = [
@@ -44,8 +52,9 @@ function fields(err: unknown): { name: string; message: string; code: string } {
 
 /**
  * Turn an ioredis error into the ilkkun error a caller can act on: `BackendUnavailableError`
- * (retryable) when Redis cannot be reached or asks to retry, `ConfigError` for credentials or
- * permissions. Anything else (a bug, a script error) passes through unchanged.
+ * (retryable) when Redis cannot be reached or asks to retry, `BackendAuthError` for refused
+ * credentials, `ConfigError` for missing permissions. Anything else (a bug, a script error)
+ * passes through unchanged. `where` is host:port/db, never the password.
  */
 export function classifyError(err: unknown, action: string, where: string): unknown {
   if (err instanceof IlkkunError) return err;
@@ -66,6 +75,13 @@ export function classifyError(err: unknown, action: string, where: string): unkn
     return new BackendUnavailableError(`redis ${action} at ${where} refused: ${message}${hint}`, {
       cause: err,
     });
+  }
+  if (name === 'ReplyError' && AUTH_REPLIES.includes(word)) {
+    const what =
+      word === 'NOAUTH'
+        ? 'needs a password and the URL gives none: add it as redis://:password@host or ?password='
+        : 'refused the user name or password in the URL (a wrong password, an unknown or disabled user)';
+    return new BackendAuthError(`redis at ${where} ${what} (${action}: ${message})`, { cause: err });
   }
   if (name === 'ReplyError' && CONFIG_REPLIES.includes(word)) {
     return new ConfigError(`redis ${action} at ${where} not allowed: ${message}`, { cause: err });

@@ -8,7 +8,7 @@ export interface ParsedRedisUrl {
   username?: string;
   password?: string;
   tls: boolean;
-  /** query parameters, not yet validated (see `resolveOptions`) */
+  /** query parameters other than `password`, not yet validated (see `resolveOptions`) */
   params: Record<string, string>;
 }
 
@@ -16,7 +16,9 @@ const EXAMPLES =
   'redis://127.0.0.1:6379, redis://:password@host:6379/2?prefix=myapp, rediss://user:password@host:6380';
 
 /**
- * Parse `redis://[user[:password]@]host[:port][/db][?param=value…]` (`rediss://` = TLS).
+ * Parse `redis://[user[:password]@]host[:port][/db][?param=value…]` (`rediss://` = TLS). The
+ * password may also come as `?password=` (as redis-py and other clients accept it; core's
+ * `redactUrl` hides it like the one in the authority), but not both ways at once.
  * Every message quotes the URL through core's `redactUrl`, so a password never reaches a log.
  */
 export function parseRedisUrl(url: string): ParsedRedisUrl {
@@ -54,6 +56,18 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   }
   for (const [key, value] of parsed.searchParams) {
     if (Object.hasOwn(out.params, key)) throw new ConfigError(`redis URL parameter "${key}" is given twice`);
+    if (key === 'password') {
+      if (parsed.searchParams.getAll('password').length > 1)
+        throw new ConfigError('redis URL parameter "password" is given twice');
+      if (parsed.password) {
+        throw new ConfigError(
+          `redis URL ${shown} gives a password twice (before the @ and as ?password=); keep one of them`,
+        );
+      }
+      // an empty ?password= means none, as an empty one before the @ does
+      if (value !== '') out.password = value;
+      continue;
+    }
     out.params[key] = value;
   }
   return out;

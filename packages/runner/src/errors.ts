@@ -42,6 +42,38 @@ export class WorkerCrashedError extends IlkkunError {
   }
 }
 
+/**
+ * A `process`-mode child died while starting: killed by a signal (the OOM killer, an operator) or
+ * exited before it reported its handlers loaded. A crash, not a configuration error: the pool
+ * replaces the child (with backoff when children keep dying). A handler module that throws while
+ * loading is reported by the child itself and stays a `ConfigError`.
+ */
+export class WorkerStartError extends IlkkunError {
+  readonly pid: number | undefined;
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  constructor(
+    pid: number | undefined,
+    exitCode: number | null,
+    signal: NodeJS.Signals | null,
+    detail?: string,
+  ) {
+    const how = signal
+      ? `was killed by ${signal}`
+      : exitCode === null
+        ? 'could not be started'
+        : `exited with code ${exitCode}`;
+    super(
+      'WORKER_START_FAILED',
+      `worker process ${pid ?? '?'} ${how} while starting, before its handlers were loaded${detail ? `: ${detail}` : ''}`,
+      { retryable: true },
+    );
+    this.pid = pid;
+    this.exitCode = exitCode;
+    this.signal = signal;
+  }
+}
+
 /** Abort reason when the runner stops and hands the job back unfinished (not counted as an attempt). */
 export class JobReleasedError extends IlkkunError {
   constructor(jobId: string) {

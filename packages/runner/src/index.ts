@@ -6,6 +6,7 @@ export {
   type SerializedError,
   UnrecoverableError,
   WorkerCrashedError,
+  WorkerStartError,
 } from './errors.js';
 export type {
   EventName,

@@ -20,6 +20,29 @@ const UNUSABLE_FILE = ['SQLITE_CANTOPEN', 'SQLITE_NOTADB', 'SQLITE_READONLY', 'S
 const matches = (code: string, prefixes: readonly string[]) =>
   prefixes.some((p) => code === p || code.startsWith(`${p}_`));
 
+/**
+ * What is wrong with the file and what to do, per unusable-file code (the CLI prints the advice
+ * as its hint instead of the generic "a backend URL looks like…").
+ */
+function unusableFile(code: string, file: string): { what: string; hint: string } {
+  if (matches(code, ['SQLITE_NOTADB'])) {
+    return {
+      what: `the file at ${file} is not an SQLite database`,
+      hint: `point the URL at another file (e.g. sqlite:./ilkkun.db, created if missing); move ${file} away only if nothing else needs it`,
+    };
+  }
+  if (matches(code, ['SQLITE_CANTOPEN'])) {
+    return {
+      what: `sqlite cannot open the file at ${file}`,
+      hint: `check that ${file} is a file (not a directory) in a directory this user can write to`,
+    };
+  }
+  return {
+    what: `sqlite cannot write to the file at ${file}`,
+    hint: `give this user write access to ${file} and to its directory (SQLite writes ${file}-wal and ${file}-shm next to it)`,
+  };
+}
+
 /** The lock is held by another connection; the same call may succeed a moment later. */
 export function isBusy(err: unknown): boolean {
   const code = sqliteCode(err);
@@ -37,7 +60,8 @@ export function translateSqliteError(err: unknown, action: string, file: string)
     });
   }
   if (matches(code, UNUSABLE_FILE)) {
-    return new ConfigError(`sqlite cannot use ${file} (${code}: ${detail})`, { cause: err });
+    const { what, hint } = unusableFile(code, file);
+    return new ConfigError(`${what} (${code}: ${detail})`, { cause: err, hint });
   }
   return err;
 }

@@ -10,6 +10,16 @@ export interface ParsedSqsUrl {
   params: Record<string, string>;
 }
 
+/**
+ * Query parameters that would carry a secret. Refused by name with where credentials go instead
+ * (the generic "unknown parameter" would not say so); core's `redactUrl` hides their values.
+ */
+const CREDENTIAL_PARAMS =
+  /^(password|secret|secretAccessKey|accessKeyId|sessionToken|token|apiKey|api_key)$/i;
+
+const WHERE_CREDENTIALS_GO =
+  'put them in the AWS environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), a profile (?profile=name) or an instance role instead';
+
 const EXAMPLES =
   'sqs://127.0.0.1:4566?region=us-east-1&tls=false (an emulator), sqs://?region=eu-west-1 (AWS)';
 
@@ -33,9 +43,7 @@ export function parseSqsUrl(url: string): ParsedSqsUrl {
     );
   }
   if (parsed.username || parsed.password) {
-    throw new ConfigError(
-      `sqs URL ${shown} carries credentials; put them in the AWS environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), a profile (?profile=name) or an instance role instead`,
-    );
+    throw new ConfigError(`sqs URL ${shown} carries credentials; ${WHERE_CREDENTIALS_GO}`);
   }
   if (parsed.hash) throw new ConfigError(`sqs URL ${shown} has a #fragment`);
   if (parsed.pathname !== '' && parsed.pathname !== '/') {
@@ -46,6 +54,13 @@ export function parseSqsUrl(url: string): ParsedSqsUrl {
   const params: Record<string, string> = {};
   let tls = true;
   for (const [key, value] of parsed.searchParams) {
+    if (CREDENTIAL_PARAMS.test(key)) {
+      // the URL is not quoted: redactUrl hides secret values, but not an access key id
+      throw new ConfigError(
+        `an sqs URL carries a credential in its query ("${key}"); SQS never takes credentials from the URL: ${WHERE_CREDENTIALS_GO}`,
+        { hint: `remove "${key}" from the URL; ${WHERE_CREDENTIALS_GO}` },
+      );
+    }
     if (Object.hasOwn(params, key) || (key === 'tls' && parsed.searchParams.getAll('tls').length > 1)) {
       throw new ConfigError(`sqs URL parameter "${key}" is given twice`);
     }

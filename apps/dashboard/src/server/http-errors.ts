@@ -31,9 +31,11 @@ export const STATUS_BY_CORE_CODE: Readonly<Record<IlkkunErrorCode, number>> = {
   BACKEND_UNAVAILABLE: 503, // transient: the store is down or busy
   BACKEND_CLOSED: 503, // the dashboard is shutting down
   BACKEND_NOT_INSTALLED: 500,
+  BACKEND_AUTH_FAILED: 500, // the dashboard's own URL has wrong credentials: its operator's to fix
   // outcomes of a job run, recorded as its lastError: never thrown by an inspection call
   JOB_TIMEOUT: 500,
   WORKER_CRASHED: 500,
+  WORKER_START_FAILED: 500,
   JOB_RELEASED: 500,
   UNRECOVERABLE: 500,
 };

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { LeasedJobRecord } from '@ilkkun/core';
 import { ConfigError } from '@ilkkun/core';
-import { deserializeError, serializeError, WorkerCrashedError } from '../errors.js';
+import { deserializeError, serializeError, WorkerCrashedError, WorkerStartError } from '../errors.js';
 import type { WorkerInfo, WorkerState, WorkerStopReason } from '../events.js';
 import type { ExecHooks, Outcome } from '../executor.js';
 import type { ChildHandlerRef, ChildMessage, ParentMessage } from './protocol.js';
@@ -37,11 +37,21 @@ export class WorkerProcess {
   /** set by the executor when it hands the worker a job, before the run message goes out */
   reserved = false;
   stopReason: WorkerStopReason | undefined;
-  /** resolves once the child loaded its handlers; rejects if it cannot */
+  /**
+   * Resolves once the child loaded its handlers. Rejects with a `ConfigError` when a handler
+   * module fails to load (the child says so over IPC) or does not load within `startTimeoutMs`,
+   * and with a `WorkerStartError` when the child dies while starting (a crash, replaced by the
+   * executor).
+   */
   readonly ready: Promise<void>;
+  /** why `ready` rejected, kept for whoever handles the exit */
+  startFailure: Error | undefined;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private current: Current | undefined;
   private fatal: Error | undefined;
+  private isReady = false;
+  /** the child's own report that a handler module did not load */
+  private loadError: Error | undefined;
 
   constructor(private readonly options: WorkerProcessOptions) {
     this.child = fork(options.entry, [], {
@@ -55,13 +65,19 @@ export class WorkerProcess {
     let readyReject!: (err: Error) => void;
     this.ready = new Promise<void>((resolve, reject) => {
       readyResolve = resolve;
-      readyReject = reject;
+      readyReject = (err) => {
+        if (this.isReady || this.startFailure) return;
+        this.startFailure = err;
+        reject(err);
+      };
     });
     // a worker that never becomes ready is reported by whoever awaits it; no unhandled rejection
     this.ready.catch(() => {});
     const startTimer = setTimeout(() => {
       readyReject(
-        new ConfigError(`worker process ${this.pid} did not start within ${options.startTimeoutMs} ms`),
+        new ConfigError(
+          `worker process ${this.pid} did not load its handler modules within ${options.startTimeoutMs} ms: does a module's top level wait for something (a connection, a lock)?`,
+        ),
       );
       this.kill('crash');
     }, options.startTimeoutMs);
@@ -69,15 +85,18 @@ export class WorkerProcess {
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         clearTimeout(startTimer);
-        const wasStarting = this.state === 'starting';
         this.state = 'exited';
         this.stopReason ??= 'crash';
-        if (wasStarting) {
+        if (!this.isReady) {
+          // Only the child's own report makes it a configuration error: a signal or an exit
+          // without one is a crash (OOM killer, an operator), which another child may survive.
           readyReject(
-            this.fatal ??
-              new ConfigError(
-                `worker process ${this.pid} exited (code ${code}, signal ${signal}) while starting`,
-              ),
+            this.loadError
+              ? new ConfigError(
+                  `a handler module failed to load in worker process ${this.pid}: ${this.loadError.message}`,
+                  { cause: this.loadError },
+                )
+              : new WorkerStartError(this.pid, code, signal, this.fatal?.message),
           );
         }
         const current = this.current;
@@ -92,13 +111,15 @@ export class WorkerProcess {
     this.child.on('error', (err) => {
       // spawn failures and IPC errors; 'exit' follows for a process that existed
       this.fatal ??= err;
-      if (this.state === 'starting') readyReject(err);
+      readyReject(new WorkerStartError(this.child.pid, null, null, err.message));
     });
     this.child.on('message', (raw: unknown) => {
       if (!isChildMessage(raw)) return;
       this.onMessage(raw, () => {
         clearTimeout(startTimer);
-        this.state = 'idle';
+        if (this.isReady || this.startFailure) return;
+        this.isReady = true;
+        if (this.state === 'starting') this.state = 'idle';
         this.idleSince = Date.now();
         readyResolve();
       });
@@ -186,7 +207,7 @@ export class WorkerProcess {
         markReady();
         return;
       case 'init-error':
-        this.fatal = deserializeError(message.error);
+        this.loadError = deserializeError(message.error);
         return;
       case 'fatal':
         this.fatal = deserializeError(message.error);
