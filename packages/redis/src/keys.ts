@@ -40,6 +40,11 @@ export interface QueueKeys {
   body: string;
   /** HASH id → lastError JSON, for jobs that have failed */
   err: string;
+  /**
+   * HASH slot → `call:answer`: the answers of this backend instance's recent lease-ending calls on
+   * the queue (a ring of 64, expires 10 minutes after the last write; see calls.ts)
+   */
+  calls: string;
 }
 
 /** KEYS of every script, in this order (see scripts/prelude.ts). */
@@ -57,9 +62,11 @@ export const KEY_ORDER = [
   'head',
   'body',
   'err',
+  'calls',
 ] as const;
 
-export function queueKeys(prefix: string, queue: string): QueueKeys {
+/** `instance`: the backend instance's id (its recent-call answers are kept apart from others'). */
+export function queueKeys(prefix: string, queue: string, instance: string): QueueKeys {
   const base = `${prefix}:{${queue}}:`;
   return {
     wait: `${base}wait`,
@@ -75,6 +82,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     head: `${base}head`,
     body: `${base}body`,
     err: `${base}err`,
+    calls: `${base}calls:${instance}`,
   };
 }
 

@@ -18,6 +18,7 @@ import {
   type RequeueOptions,
   sleep,
 } from '@ilkkun/core';
+import { CallLedger } from './calls.js';
 import { RedisInspector } from './inspector.js';
 import { isJobId } from './keys.js';
 import { decodeRecord, encodeError, type Reply } from './records.js';
@@ -73,6 +74,8 @@ export class RedisBackend implements Backend {
   /** lease tokens: this instance's random part + a call counter + the job's index in the call */
   private readonly tokenBase = `${Math.random().toString(36).slice(2, 10)}${Date.now().toString(36)}`;
   private popCalls = 0;
+  /** numbers of lease-ending calls, and handles whose calls went unanswered (calls.ts) */
+  private readonly calls = new CallLedger();
 
   constructor(
     private readonly store: Store,
@@ -183,10 +186,14 @@ export class RedisBackend implements Backend {
     if (mine.length > ACK_CHUNK) byQueue.set(first, mine.slice(ACK_CHUNK));
     else byQueue.delete(first);
     const acked: boolean[] = new Array(handles.length).fill(false);
-    const ackArgs: string[] = [];
-    for (const i of carried) ackArgs.push(handles[i]!.id, handles[i]!.lease.token);
+    const carriedHandles = carried.map((i) => handles[i]!);
+    const call = this.calls.number();
+    const popping = this.popQueue(first, Math.min(max, POP_CHUNK), leaseMs, [
+      call,
+      ...this.ackTriples(carriedHandles),
+    ]);
     const [batch] = await Promise.all([
-      this.popQueue(first, Math.min(max, POP_CHUNK), leaseMs, ackArgs).then((b) => {
+      this.calls.track('ack', carriedHandles, call, popping).then((b) => {
         carried.forEach((i, k) => {
           acked[i] = b.acked[k] === true;
         });
@@ -208,7 +215,8 @@ export class RedisBackend implements Backend {
     this.store.queue(handle.queue);
     if (!isJobId(handle.id)) throw new LeaseLostError(handle.id);
     const runAt = options.runAt ? new Date(options.runAt).getTime() : undefined;
-    const reply = await this.store.run(SCRIPTS.requeue, handle.queue, [
+    const call = this.calls.number();
+    const run = this.store.run(SCRIPTS.requeue, handle.queue, [
       handle.id,
       handle.lease.token,
       runAt === undefined ? '' : this.store.clock.toServer(runAt),
@@ -216,7 +224,10 @@ export class RedisBackend implements Backend {
       options.error && !options.release ? encodeError(options.error) : '',
       options.dead ? '1' : '0',
       options.release ? '1' : '0',
+      call,
+      this.calls.earlier('requeue', handle),
     ]);
+    const reply = await this.calls.track('requeue', [handle], call, run);
     if (Number(reply) !== 1) throw new LeaseLostError(handle.id);
   }
 
@@ -267,7 +278,7 @@ export class RedisBackend implements Backend {
     return { jobs, nextDueMs };
   }
 
-  /** One pop script call; with `ackArgs` (id, token pairs) the ack-pop script acks them first. */
+  /** One pop script call; with `ackArgs` (call number, then id, token, earlier triples) the ack-pop script acks them first. */
   private async popQueue(
     queue: string,
     max: number,
@@ -277,7 +288,7 @@ export class RedisBackend implements Backend {
     const base = `${this.tokenBase}.${(++this.popCalls).toString(36)}.`;
     let reply: Reply[];
     let acked: boolean[] = [];
-    if (ackArgs && ackArgs.length > 0) {
+    if (ackArgs && ackArgs.length > 1) {
       const both = (await this.store.run(SCRIPTS.ackPop, queue, [max, leaseMs, base, ...ackArgs])) as [
         Reply[],
         Reply[],
@@ -352,10 +363,11 @@ export class RedisBackend implements Backend {
     for (const [queue, indexes] of byQueue) {
       for (let start = 0; start < indexes.length; start += ACK_CHUNK) {
         const chunk = indexes.slice(start, start + ACK_CHUNK);
-        const args: string[] = [];
-        for (const i of chunk) args.push(handles[i]!.id, handles[i]!.lease.token);
+        const chunkHandles = chunk.map((i) => handles[i]!);
+        const call = this.calls.number();
+        const run = this.store.run(SCRIPTS.ack, queue, [call, ...this.ackTriples(chunkHandles)]);
         calls.push(
-          this.store.run(SCRIPTS.ack, queue, args).then((reply) => {
+          this.calls.track('ack', chunkHandles, call, run).then((reply) => {
             const flags = reply as Reply[];
             chunk.forEach((i, k) => {
               acked[i] = Number(flags[k]) === 1;
@@ -365,6 +377,13 @@ export class RedisBackend implements Backend {
       }
     }
     await Promise.all(calls);
+  }
+
+  /** Ack script arguments for `handles`: id, token, and the earlier unanswered calls that carried it. */
+  private ackTriples(handles: readonly LeaseHandle[]): string[] {
+    const args: string[] = [];
+    for (const h of handles) args.push(h.id, h.lease.token, this.calls.earlier('ack', h));
+    return args;
   }
 
   private async registerQueues(queues: string[]): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { assertQueueName } from '@ilkkun/core';
 import type { Redis } from 'ioredis';
 import { classifyError } from './classify-error.js';
@@ -37,6 +38,8 @@ export class Store {
   /** queue → when this process last added it to the registry */
   private readonly registeredAt = new Map<string, number>();
   readonly registry: string;
+  /** this backend instance's id in key names (its recent-call answers; see calls.ts) */
+  readonly instance = randomBytes(6).toString('hex');
 
   constructor(
     readonly conn: Redis,
@@ -54,7 +57,7 @@ export class Store {
     let handle = this.handles.get(name);
     if (handle) return handle;
     assertQueueName(name);
-    const keys = queueKeys(this.options.prefix, name);
+    const keys = queueKeys(this.options.prefix, name, this.instance);
     const o = this.options;
     handle = {
       keys,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, test } from 'vitest';
+import { CallLedger } from '../src/calls.js';
 import { ServerClock } from '../src/clock.js';
 import { resolveOptions } from '../src/options.js';
 import { parseRedisUrl } from '../src/parse-url.js';
@@ -122,5 +123,38 @@ describe('records', () => {
       attempt: 3,
       at: new Date(77),
     });
+  });
+});
+
+describe('unanswered lease-ending calls (calls.ts)', () => {
+  const handle = (id: string, token = `t${id}`) => ({ id, queue: 'q', lease: { token } });
+
+  test('a failed call is named by the next call of the same handle until one is answered', async () => {
+    const ledger = new CallLedger();
+    const [a, b] = [handle('1'), handle('2')];
+    const first = ledger.number();
+    await expect(ledger.track('ack', [a, b], first, Promise.reject(new Error('cut')))).rejects.toThrow('cut');
+    expect(ledger.earlier('ack', a)).toBe(`${first}.0`);
+    expect(ledger.earlier('ack', b)).toBe(`${first}.1`);
+    expect(ledger.earlier('requeue', a)).toBe(''); // kinds apart: a requeue is not an ack
+    expect(ledger.earlier('ack', handle('1', 'other token'))).toBe('');
+    const second = ledger.number();
+    await expect(ledger.track('ack', [b], second, Promise.reject(new Error('cut')))).rejects.toThrow();
+    expect(ledger.earlier('ack', b)).toBe(`${first}.1,${second}.0`);
+    expect(await ledger.track('ack', [b], ledger.number(), Promise.resolve('ok'))).toBe('ok');
+    expect(ledger.earlier('ack', b)).toBe('');
+    expect(ledger.earlier('ack', a)).toBe(`${first}.0`);
+  });
+
+  test('bounded: a few calls per handle, the oldest handles forgotten first', async () => {
+    const ledger = new CallLedger();
+    const a = handle('1');
+    for (let i = 0; i < 6; i++)
+      await ledger.track('ack', [a], ledger.number(), Promise.reject(new Error())).catch(() => 0);
+    expect(ledger.earlier('ack', a)).toBe('3.0,4.0,5.0,6.0');
+    const many = Array.from({ length: 10_001 }, (_, i) => handle(String(i + 10)));
+    ledger.lost('ack', many, ledger.number());
+    expect(ledger.earlier('ack', a)).toBe(''); // the oldest
+    expect(ledger.earlier('ack', many[10_000]!)).toBe('7.10000');
   });
 });

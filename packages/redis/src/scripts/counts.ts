@@ -1,7 +1,7 @@
 /**
  * counts — jobs per state of one queue.
  *
- * KEYS: the common thirteen. ARGV: 1–4 retention.
+ * KEYS: the common fourteen. ARGV: 1–4 retention.
  * Returns { waiting, delayed, active, completed, dead }.
  *
  * Guarantee: atomic and O(1) in the queue's size: housekeeping first (bounded: expired leases,

@@ -1,7 +1,7 @@
 /**
  * delete-jobs — delete jobs of one state that is not active.
  *
- * KEYS: the common thirteen. ARGV: 1–4 retention; 5 state (waiting|delayed|completed|dead);
+ * KEYS: the common fourteen. ARGV: 1–4 retention; 5 state (waiting|delayed|completed|dead);
  * 6 limit; 7… ids (none = the first `limit` jobs of that state).
  * Returns how many were deleted; without ids the caller repeats until fewer than `limit` go.
  *

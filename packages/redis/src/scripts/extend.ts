@@ -1,7 +1,7 @@
 /**
  * extend — lease heartbeat.
  *
- * KEYS: the common thirteen. ARGV: 1–4 retention; 5 id; 6 token; 7 leaseMs.
+ * KEYS: the common fourteen. ARGV: 1–4 retention; 5 id; 6 token; 7 leaseMs.
  * Returns the new deadline (server ms), or -1 when the lease is lost (nothing changed).
  *
  * Guarantee: atomic; fencing by token. An expired lease cannot be revived, even if no pop has

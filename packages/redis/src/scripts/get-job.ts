@@ -1,7 +1,7 @@
 /**
  * get-job — one job by id.
  *
- * KEYS: the common thirteen. ARGV: 1–4 retention; 5 id.
+ * KEYS: the common fourteen. ARGV: 1–4 retention; 5 id.
  * Returns { state, id, head, body, lastError, attempts } or an empty array when there is no
  * such job.
  *

@@ -1,7 +1,7 @@
 /**
  * list — one page of the jobs of one state.
  *
- * KEYS: the common thirteen. ARGV: 1–4 retention; 5 state (waiting|delayed|active|completed|dead);
+ * KEYS: the common fourteen. ARGV: 1–4 retention; 5 state (waiting|delayed|active|completed|dead);
  * 6 offset; 7 limit.
  * Returns 5 values per job: id, head, body, lastError, attempts.
  *

@@ -1,7 +1,7 @@
 /**
  * pop — lease up to `max` ready jobs of one queue in one call.
  *
- * KEYS: the common thirteen. ARGV: 1–4 retention; 5 max; 6 leaseMs; 7 token base (random per call).
+ * KEYS: the common fourteen. ARGV: 1–4 retention; 5 max; 6 leaseMs; 7 token base (random per call).
  * Returns { nextDueMs, deadline, then 5 values per job: id, head, body, lastError, attempts }. The k-th job's lease token is token base .. k. nextDueMs (-1 = nothing scheduled)
  * is only filled when fewer than `max` jobs were handed out: it tells a waiting pop how long it
  * may block before a delayed job or a lease comes due.

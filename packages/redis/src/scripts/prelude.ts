@@ -4,7 +4,7 @@
  *
  * KEYS (all in the queue's `{queue}` hash tag; see keys.ts):
  *   1 wait  2 delay  3 active  4 done  5 dead  6 mark  7 unique  8 id  9 att  10 owner
- *   11 head  12 body  13 err
+ *   11 head  12 body  13 err  14 calls (this backend instance's recent call answers)
  * ARGV: 1 keepCompleted  2 keepCompletedMs  3 keepDead  4 keepDeadMs (retention, options.ts);
  *   5… script-specific.
  *
@@ -22,7 +22,7 @@
  */
 export const PRELUDE = `
 local K_WAIT, K_DELAY, K_ACTIVE, K_DONE, K_DEAD, K_MARK, K_UNIQUE, K_ID = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local K_ATT, K_OWNER, K_HEAD, K_BODY, K_ERR = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+local K_ATT, K_OWNER, K_HEAD, K_BODY, K_ERR, K_CALLS = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
 local KEEP_DONE, KEEP_DONE_MS, KEEP_DEAD, KEEP_DEAD_MS = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 -- bounded work per call for housekeeping, so no script ever blocks the server for long
 local BATCH = 1000
@@ -202,6 +202,44 @@ local function leased(id, token, now)
   if token == '' then return false end
   local deadline = redis.call('ZSCORE', K_ACTIVE, lease_member(id, token))
   return deadline ~= false and tonumber(deadline) > now
+end
+
+-- Calls that end leases (ack, ack-pop, requeue) carry a number, unique per backend instance.
+-- The answer of each call that changed something is kept in K_CALLS (a hash of CALL_RING slots,
+-- one per instance and queue), so a call that runs a second time — ioredis sends unanswered
+-- commands again after a reconnect — answers as its first run did instead of "lease lost", and
+-- a later call may name earlier ones whose answers never arrived (see calls.ts).
+local CALL_RING = 64
+local CALL_IDLE_MS = 600000
+
+local function call_slot(call)
+  return int(tonumber(call) % CALL_RING)
+end
+
+-- the answer call number call gave, if it ran already; nil otherwise
+local function recalled(call)
+  if call == nil or call == '' then return nil end
+  local v = redis.call('HGET', K_CALLS, call_slot(call))
+  if not v then return nil end
+  local n, answer = string.match(v, '^(%d+):(.*)$')
+  if n == call then return answer end
+  return nil
+end
+
+local function remember(call, answer)
+  redis.call('HSET', K_CALLS, call_slot(call), call .. ':' .. answer)
+  redis.call('PEXPIRE', K_CALLS, CALL_IDLE_MS)
+end
+
+-- whether one of the earlier calls in refs ('call.index,call.index'; '' = none) ended the
+-- lease of its entry index (flag '1' in its answer)
+local function ended_before(refs)
+  if refs == '' then return false end
+  for call, index in string.gmatch(refs, '(%d+)%.(%d+)') do
+    local answer = recalled(call)
+    if answer and string.sub(answer, tonumber(index) + 1, tonumber(index) + 1) == '1' then return true end
+  end
+  return false
 end
 
 -- housekeeping every inspection call starts with, so what it reports matches what a pop would see

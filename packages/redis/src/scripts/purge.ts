@@ -1,10 +1,10 @@
 /**
  * purge — delete every job of one queue, active ones too (their leases are then lost).
  *
- * KEYS: the common thirteen. ARGV: 1–4 retention; 5 limit.
+ * KEYS: the common fourteen. ARGV: 1–4 retention; 5 limit.
  * Returns how many jobs went; the caller repeats until fewer than `limit` go. The call that
  * finds the queue empty drops every per-queue key, the id counter too, so a purged queue leaves
- * nothing behind. Ids may then start again at 1; a lease handed out before the purge still
+ * nothing behind (other backend instances' recent-call keys expire on their own). Ids may then start again at 1; a lease handed out before the purge still
  * cannot touch a new job with the same id, because tokens are never reused.
  */
 export const PURGE = `
@@ -37,7 +37,7 @@ for _, set in ipairs({ K_WAIT, K_DELAY, K_ACTIVE, K_DONE, K_DEAD }) do
   end
 end
 if removed < limit then
-  redis.call('DEL', K_UNIQUE, K_MARK, K_ATT, K_OWNER, K_HEAD, K_BODY, K_ERR, K_ID)
+  redis.call('DEL', K_UNIQUE, K_MARK, K_ATT, K_OWNER, K_HEAD, K_BODY, K_ERR, K_ID, K_CALLS)
 end
 return removed
 `;

@@ -1,7 +1,7 @@
 /**
  * push — insert up to a few hundred jobs of one queue in one call.
  *
- * KEYS: the common thirteen (prelude.ts). ARGV: 1–4 retention; 5 job count n; then 7 values per job:
+ * KEYS: the common fourteen (prelude.ts). ARGV: 1–4 retention; 5 job count n; then 7 values per job:
  *   payload · priority · runAt (server ms) · due ('1' when the client meant "now or earlier") ·
  *   maxAttempts · uniqueKey ('' = none) · backoff JSON ('' = none)
  * Returns one entry per job, in input order: the new id, or 'd' .. id of the live job that

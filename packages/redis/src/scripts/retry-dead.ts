@@ -1,7 +1,7 @@
 /**
  * retry-dead — move dead jobs back to waiting with their attempt count reset.
  *
- * KEYS: the common thirteen. ARGV: 1–4 retention; 5… ids (plain or padded).
+ * KEYS: the common fourteen. ARGV: 1–4 retention; 5… ids (plain or padded).
  * Returns how many moved.
  *
  * Guarantee: atomic. Only ids that are dead move; lastError is kept for the record. A job whose

@@ -1,7 +1,7 @@
 /**
  * ring — put a doorbell marker back (a waiting pop that gave up had just taken it).
  *
- * KEYS: the common thirteen. ARGV: 1–4 retention.
+ * KEYS: the common fourteen. ARGV: 1–4 retention.
  * Returns nothing.
  *
  * Guarantee: rings only while jobs are waiting, so a marker is never left on a queue that is
