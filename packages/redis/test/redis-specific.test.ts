@@ -337,12 +337,12 @@ describe('redis backend on a server of the test’s own', () => {
     }
   });
 
-  test('a wrong password is a ConfigError that does not repeat the password', async () => {
+  test('a wrong password is BACKEND_AUTH_FAILED and does not repeat the password (more in auth.test.ts)', async () => {
     const err = await createBackend(`redis://limited:wrong-pw-123@127.0.0.1:${server.port}/0`).then(
       () => undefined,
       (e: unknown) => e as { code?: string; message: string },
     );
-    expect(err?.code).toBe('CONFIG');
+    expect(err?.code).toBe('BACKEND_AUTH_FAILED');
     expect(err?.message).not.toContain('wrong-pw-123');
   });
 });
