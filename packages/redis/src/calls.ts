@@ -40,6 +40,8 @@ export class CallLedger {
 
   /** The earlier unanswered calls that carried `handle` ('' = none), for the script to consult. */
   earlier(kind: CallKind, handle: LeaseHandle): string {
+    // the hot path: nothing went unanswered, no key to build
+    if (this.unanswered.size === 0) return '';
     return this.unanswered.get(key(kind, handle)) ?? '';
   }
 
