@@ -17,7 +17,9 @@ import {
   sleep,
   UnsupportedFeatureError,
 } from '@ilkkun/core';
+import { AckOutcomes } from './ack-outcomes.js';
 import { amqpCapabilities } from './capabilities.js';
+import type { ChannelSlot } from './channel-slot.js';
 import type { AmqpConnection } from './connection.js';
 import type { JobMeta } from './envelope.js';
 import { AmqpInspector } from './inspector.js';
@@ -27,6 +29,7 @@ import { Publisher } from './publisher.js';
 import { type Destination, Settler } from './settle.js';
 import { type AmqpLease, Subscription, type SubscriptionHost } from './subscription.js';
 import { Topology } from './topology.js';
+import { unconfirmedAcksError } from './unconfirmed.js';
 
 /** An unused subscription (no waiters, leases or buffer) closes its channel after this long. */
 const RETIRE_AFTER_MS = 30_000;
@@ -41,8 +44,10 @@ const CLOSE_DRAIN_MS = 5_000;
  * - pop: consumers with prefetch = jobs wanted (or basic.get for `waitMs: 0`), per queue set
  *   (see `Subscription`). Each handed-out delivery gets a lease with a deadline this process
  *   keeps (`LeaseTable`).
- * - ack: basic.ack. requeue / lease expiry: a new copy with the attempt, error and delay
- *   recorded (confirmed), then basic.ack of the old one (see `Settler`).
+ * - ack: basic.ack, resolved once the broker has confirmed it has the ack (a synchronous method
+ *   after the acks of a batch, see `ChannelSlot.confirmSent`). requeue / lease expiry: a new
+ *   copy with the attempt, error and delay recorded (confirmed), then basic.ack of the old one
+ *   (confirmed too; see `Settler`).
  * - a worker that dies or loses its connection: the broker requeues its deliveries; the next
  *   receiver sees them redelivered and counts the attempt (dead once attempts are used up).
  */
@@ -56,6 +61,7 @@ export class AmqpBackend implements Backend {
   readonly leases: LeaseTable<AmqpLease>;
   private readonly host: SubscriptionHost;
   private readonly subs = new Map<string, Subscription>();
+  private readonly outcomes = new AckOutcomes();
   private readonly instance = randomBytes(6).toString('hex');
   private seq = 0;
   private closing = false;
@@ -69,7 +75,7 @@ export class AmqpBackend implements Backend {
     this.capabilities = amqpCapabilities(options);
     this.topology = new Topology(conn, options);
     this.publisher = new Publisher(conn, options.publishTimeoutMs, (queue) => this.topology.forget(queue));
-    this.settler = new Settler(this.publisher, this.topology, options, () => this.closed);
+    this.settler = new Settler(this.publisher, this.topology, options, () => this.closed, conn.where);
     this.leases = new LeaseTable<AmqpLease>((lease) => this.onLeaseExpired(lease));
     const host: SubscriptionHost & { subscriptions(): Iterable<Subscription>; assertOpen(): void } = {
       conn,
@@ -156,43 +162,81 @@ export class AmqpBackend implements Backend {
   }
 
   async ack(handle: LeaseHandle): Promise<void> {
-    this.assertOpen();
-    // basic.ack has no reply. It leaves with the next batch of writes (and, should the process
-    // exit first, from the connection's exit hook); waiting for that here would cost a runner
-    // two event-loop turns per job.
-    this.ackNow(handle);
+    const [lost] = await this.ackMany([handle]);
+    if (lost) throw lost;
   }
 
-  private ackNow(handle: LeaseHandle): void {
-    const lease = this.leases.take(handle);
-    lease.sub.leaseEnded();
-    if (!lease.held.slot.ack(lease.held.msg)) {
-      throw new LeaseLostError(
-        handle.id,
-        'the channel holding it closed; the broker hands the job out again',
-      );
-    }
-    lease.held.onAcked();
-  }
-
+  /**
+   * Write every ack of the batch, then one confirmation per channel involved: resolves when the
+   * broker has processed them all. `basic.ack` has no reply, and an ack still in this process
+   * or in the socket when the process is killed is lost (the broker hands the job out again,
+   * which then completes a second time), so an ack counts only once confirmed. When a channel
+   * dies before its confirmation, the batch fails with a retryable error (never a success);
+   * sent again, each ack answers what is known: acked when its own channel confirmed it,
+   * LEASE_LOST otherwise.
+   */
   async ackMany(handles: readonly LeaseHandle[]): Promise<Array<LeaseLostError | null>> {
     this.assertOpen();
-    const out: Array<LeaseLostError | null> = [];
-    for (const handle of handles) {
+    const out: Array<LeaseLostError | null> = new Array<LeaseLostError | null>(handles.length).fill(null);
+    const written: AmqpLease[] = [];
+    const slots: ChannelSlot[] = [];
+    for (let i = 0; i < handles.length; i++) {
+      const handle = handles[i]!;
+      let lease: AmqpLease;
       try {
-        this.ackNow(handle);
-        out.push(null);
+        lease = this.leases.claim(handle);
       } catch (err) {
-        if (err instanceof LeaseLostError) out.push(err);
-        else throw err;
+        if (!(err instanceof LeaseLostError)) throw err;
+        const known = this.outcomes.answer(handle);
+        out[i] = known === undefined ? err : known;
+        continue;
       }
+      if (!lease.held.slot.ack(lease.held.msg)) {
+        this.settled(lease);
+        out[i] = new LeaseLostError(
+          handle.id,
+          'the channel holding it closed; the broker hands the job out again',
+        );
+        continue;
+      }
+      lease.held.onAcked();
+      written.push(lease);
+      if (!slots.includes(lease.held.slot)) slots.push(lease.held.slot);
     }
-    return out;
+    if (written.length === 0) return out;
+    const failed = new Map<ChannelSlot, unknown>();
+    await Promise.all(
+      slots.map((slot) => slot.confirmSent().catch((err: unknown) => void failed.set(slot, err))),
+    );
+    for (const lease of written) this.settled(lease);
+    if (failed.size === 0) return out;
+    // Some acks are unconfirmed. Keep what is known for the caller that sends the batch again.
+    let unknown = 0;
+    const sent = new Set<string>();
+    for (const lease of written) {
+      const confirmed = !failed.has(lease.held.slot);
+      if (!confirmed) unknown++;
+      sent.add(lease.token);
+      this.outcomes.remember(lease.token, lease.jobId, confirmed);
+    }
+    for (let i = 0; i < handles.length; i++) {
+      // acks this batch answered "acked" from an earlier failed batch: answer that again
+      const handle = handles[i]!;
+      if (out[i] === null && !sent.has(handle.lease.token))
+        this.outcomes.remember(handle.lease.token, handle.id, true);
+    }
+    throw unconfirmedAcksError(this.conn.where, unknown, failed.values().next().value);
+  }
+
+  /** A claimed lease's settlement is over: it no longer counts as held. */
+  private settled(lease: AmqpLease): void {
+    this.leases.release(lease);
+    lease.sub.leaseEnded();
   }
 
   async requeue(handle: LeaseHandle, options: RequeueOptions = {}): Promise<void> {
     this.assertOpen();
-    const lease = this.leases.take(handle);
+    const lease = this.leases.claim(handle);
     const now = Date.now();
     const meta: JobMeta = { ...lease.meta };
     let dest: Destination = 'ready';
@@ -208,15 +252,17 @@ export class AmqpBackend implements Backend {
     }
     try {
       if (options.release) await lease.sub.quiesce();
-      await this.settler.move(lease.held, meta, dest, 'requeueing a job');
-      lease.sub.leaseEnded();
-      // rare and already a round trip: also wait until the ack of the old copy has left
-      await this.conn.flushed();
+      await this.settler.publishCopy(lease.held, meta, dest, 'requeueing a job');
     } catch (err) {
       // Not stored: keep holding the job so its lease runs its course (it then comes back as expired).
-      if (!lease.held.slot.closed && !this.closing) this.leases.restore(lease);
-      else lease.sub.leaseEnded();
+      if (!lease.held.slot.closed && !this.closing) this.leases.unclaim(lease);
+      else this.settled(lease);
       throw err;
+    }
+    try {
+      await this.settler.ackOriginal(lease.held, 'requeueing a job');
+    } finally {
+      this.settled(lease);
     }
   }
 

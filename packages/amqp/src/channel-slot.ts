@@ -1,6 +1,21 @@
 import type { Channel, Message } from 'amqplib';
 
 /**
+ * The consumer tag `confirmSent` cancels. RabbitMQ names our consumers itself (`amq.ctag-…`), so
+ * no consumer ever has this tag, and cancelling an unknown tag is answered `cancel-ok` and
+ * changes nothing (AMQP 0-9-1 requires the server to accept it; RabbitMQ's channel answers it
+ * from its own consumer map, touching no queue).
+ */
+const CONFIRM_TAG = 'ilkkun.confirm-acks';
+
+/** A confirmation callers wait on, not sent to the broker yet. */
+interface PendingConfirm {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
  * One channel and the deliveries it holds. A delivery can only be acked on the channel it came
  * from, and only while that channel lives: once it closes, the broker has already put every
  * unacked delivery back in its queue. So every lease remembers its slot, and a settled or
@@ -9,6 +24,10 @@ import type { Channel, Message } from 'amqplib';
 export class ChannelSlot {
   private closedFlag = false;
   private readonly closeListeners: Array<() => void> = [];
+  /** the confirmation on its way to the broker, if any */
+  private confirming: Promise<void> | undefined;
+  /** the next confirmation, not sent yet: acks written until it is sent may still join it */
+  private nextConfirm: PendingConfirm | undefined;
 
   constructor(
     readonly ch: Channel,
@@ -40,6 +59,50 @@ export class ChannelSlot {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Resolves once the broker has processed every ack (and every other method) written on this
+   * channel before the call; rejects when the channel or its connection dies first, and then
+   * nothing is known of those acks. `basic.ack` has no reply in AMQP 0-9-1, and an ack that
+   * only reached amqplib's buffer, or the socket, is lost if the process is killed a moment
+   * later: the broker then hands the job out again. But a channel processes its methods in
+   * order, so the reply to a synchronous method sent after the acks proves the broker has
+   * them. The cheapest such method is `basic.cancel` of a tag that no consumer has (see
+   * `CONFIRM_TAG`): it needs no queue, so it works whatever happened to the queues (a passive
+   * `queue.declare` of a deleted queue would close the channel, and on a quorum queue it asks
+   * the queue's leader for its counts).
+   *
+   * At most one confirmation is on its way per channel, and one waits behind it for everything
+   * written meanwhile (amqplib sends a channel's synchronous methods one after another anyway),
+   * so a caller acking job by job still costs one round trip per batch of acks, not per ack.
+   */
+  confirmSent(): Promise<void> {
+    if (this.closedFlag) return Promise.reject(new Error('the channel is closed'));
+    if (this.nextConfirm) return this.nextConfirm.promise;
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.nextConfirm = { promise, resolve, reject };
+    // a microtask later, so that callers acking in the same synchronous run share it
+    if (!this.confirming) queueMicrotask(() => this.sendConfirm());
+    return promise;
+  }
+
+  private sendConfirm(): void {
+    const next = this.nextConfirm;
+    if (!next || this.confirming) return;
+    // acks written from here on need the confirmation after this one
+    this.nextConfirm = undefined;
+    const sent = this.ch.cancel(CONFIRM_TAG).then(() => undefined);
+    this.confirming = sent;
+    sent.then(next.resolve, next.reject).finally(() => {
+      this.confirming = undefined;
+      this.sendConfirm();
+    });
   }
 
   async close(): Promise<void> {

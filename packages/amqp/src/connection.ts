@@ -33,7 +33,6 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
   /** ends a reconnect pause at once when the backend is closed */
   private readonly closing = new AbortController();
   private readonly upWaiters = new Set<() => void>();
-  private flushWrites: () => Promise<void> = () => Promise.resolve();
   /** why the last connect attempt failed, for errors raised while we are down */
   private lastError: Error | undefined;
 
@@ -94,7 +93,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
       this.lastError = err;
     });
     model.on('close', (err?: Error) => this.onClose(model, err));
-    this.flushWrites = batchWrites(model);
+    batchWrites(model);
     noticeSilentClose(model);
     this.model = model;
     this.stateValue = 'up';
@@ -132,11 +131,6 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
     })().finally(() => {
       this.reconnecting = undefined;
     });
-  }
-
-  /** Resolves once every frame written so far (an ack, say) has been handed to the socket. */
-  flushed(): Promise<void> {
-    return this.flushWrites();
   }
 
   /** The live connection, or a retryable error saying it is down. */
@@ -265,17 +259,11 @@ function flushOnExit(): void {
  * for each. Corking the socket at the first write of a tick and uncorking on the next tick sends
  * all frames written in between as one `writev`: same latency, far fewer segments (measured
  * here: ~1.5–2× the processing throughput at prefetch 64, and less broker CPU per job).
- *
- * Returns `flushed()`: resolves once everything amqplib was given so far has reached the
- * socket — the muxer needs two setImmediate turns (its schedule starts only on the buffer's
- * 'readable', a tick later), then the uncork follows on the next tick.
  */
-function batchWrites(model: ChannelModel): () => Promise<void> {
+function batchWrites(model: ChannelModel): void {
   const inner = model.connection as AmqplibInternals | undefined;
   const sock = inner?.stream;
-  if (!inner || !sock || typeof sock.cork !== 'function' || typeof sock.uncork !== 'function') {
-    return () => Promise.resolve();
-  }
+  if (!inner || !sock || typeof sock.cork !== 'function' || typeof sock.uncork !== 'function') return;
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', flushOnExit);
@@ -284,13 +272,9 @@ function batchWrites(model: ChannelModel): () => Promise<void> {
   sock.once('close', () => liveConnections.delete(inner));
   const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
   let corked = false;
-  let waiting: Array<() => void> = [];
   const uncork = () => {
     corked = false;
     sock.uncork();
-    const done = waiting;
-    waiting = [];
-    for (const resolve of done) resolve();
   };
   (sock as unknown as { write: (...args: unknown[]) => boolean }).write = (...args: unknown[]) => {
     if (!corked) {
@@ -300,15 +284,6 @@ function batchWrites(model: ChannelModel): () => Promise<void> {
     }
     return write(...args);
   };
-  return () =>
-    new Promise<void>((resolve) =>
-      setImmediate(() =>
-        setImmediate(() => {
-          if (corked) waiting.push(resolve);
-          else resolve();
-        }),
-      ),
-    );
 }
 
 /**

@@ -6,6 +6,12 @@ export interface LeaseEntry {
   jobId: string;
   queue: string;
   expiresAt: number;
+  /**
+   * An ack or requeue of it is under way (`claim`ed): it stays in the table so `extend` still
+   * works — the runner keeps renewing a lease until the broker confirms — but its deadline no
+   * longer gives the job back, and nobody else can settle it.
+   */
+  settling?: boolean;
 }
 
 interface HeapItem {
@@ -22,6 +28,10 @@ interface HeapItem {
  *
  * Every lease has a fresh token. ack/requeue/extend with a token that is unknown, belongs to
  * another job, or whose deadline has passed get `LeaseLostError` and change nothing.
+ *
+ * Settling is two steps, because the broker confirms an ack only later (see `ChannelSlot`):
+ * `claim` marks the lease as being settled, `release` removes it once the outcome is known, and
+ * `unclaim` puts it back to run its course when the settlement failed before anything was sent.
  */
 export class LeaseTable<L extends LeaseEntry> {
   private readonly leases = new Map<string, L>();
@@ -41,19 +51,34 @@ export class LeaseTable<L extends LeaseEntry> {
     this.schedule(lease.token, lease.expiresAt);
   }
 
-  /** The live lease `handle` holds, removed from the table (the caller settles it), or LEASE_LOST. */
-  take(handle: LeaseHandle): L {
+  /**
+   * The live lease `handle` holds, marked as being settled (left in the table until `release`),
+   * or LEASE_LOST — also when another ack or requeue of it is already under way.
+   */
+  claim(handle: LeaseHandle): L {
     const lease = this.peek(handle);
-    this.leases.delete(lease.token);
+    if (lease.settling) {
+      throw new LeaseLostError(handle.id, 'an ack or requeue of this lease is already under way');
+    }
+    lease.settling = true;
     return lease;
   }
 
-  /** The live lease `handle` holds, left in place, or LEASE_LOST. An overdue lease is expired on the spot. */
+  /** The settlement of a claimed lease is over (whatever its outcome): forget the lease. */
+  release(lease: L): void {
+    if (this.leases.get(lease.token) === lease) this.leases.delete(lease.token);
+  }
+
+  /**
+   * The live lease `handle` holds, left in place, or LEASE_LOST. An overdue lease is expired on
+   * the spot — unless it is being settled: its ack is already on its way, the deadline no
+   * longer matters, and renewing it (the runner does until the broker confirms) must work.
+   */
   peek(handle: LeaseHandle): L {
     const lease = this.leases.get(handle.lease.token);
     if (!lease || lease.jobId !== handle.id || lease.queue !== handle.queue)
       throw new LeaseLostError(handle.id);
-    if (lease.expiresAt <= Date.now()) {
+    if (lease.expiresAt <= Date.now() && !lease.settling) {
       // the timer has not fired yet (a busy event loop): the deadline is what counts
       this.expire(lease);
       throw new LeaseLostError(handle.id, 'the lease expired');
@@ -61,10 +86,14 @@ export class LeaseTable<L extends LeaseEntry> {
     return lease;
   }
 
-  /** Put back a lease whose settlement failed (e.g. the broker was unreachable), so it expires as usual. */
-  restore(lease: L): void {
-    if (this.stopped) return;
-    this.add(lease);
+  /**
+   * A claimed lease whose settlement failed before the broker got anything (the copy of a
+   * requeue could not be stored): it runs its course again, expiring as usual.
+   */
+  unclaim(lease: L): void {
+    lease.settling = false;
+    if (this.stopped || this.leases.get(lease.token) !== lease) return;
+    this.schedule(lease.token, lease.expiresAt);
   }
 
   extend(lease: L, leaseMs: number): number {
@@ -73,10 +102,13 @@ export class LeaseTable<L extends LeaseEntry> {
     return lease.expiresAt;
   }
 
-  /** Remove and return every lease matching `pred` (a channel died, a queue was purged). */
+  /**
+   * Remove and return every lease matching `pred` (a channel died, a queue was purged). Leases
+   * being settled are left to their settlement, which reports their outcome and releases them.
+   */
   removeWhere(pred: (lease: L) => boolean): L[] {
     const out: L[] = [];
-    for (const lease of this.leases.values()) if (pred(lease)) out.push(lease);
+    for (const lease of this.leases.values()) if (!lease.settling && pred(lease)) out.push(lease);
     for (const lease of out) this.leases.delete(lease.token);
     return out;
   }
@@ -94,7 +126,7 @@ export class LeaseTable<L extends LeaseEntry> {
   }
 
   private expire(lease: L): void {
-    if (this.leases.get(lease.token) !== lease) return;
+    if (this.leases.get(lease.token) !== lease || lease.settling) return;
     this.leases.delete(lease.token);
     this.onExpire(lease);
   }

@@ -7,6 +7,7 @@ import type { ResolvedOptions } from './options.js';
 import { priorityLevel } from './priority-map.js';
 import type { Outgoing, Publisher } from './publisher.js';
 import type { Topology } from './topology.js';
+import { unconfirmedMoveError } from './unconfirmed.js';
 
 /** A delivery this process holds on a channel: what settling it needs. */
 export interface Held {
@@ -25,7 +26,9 @@ export type Destination = 'ready' | 'dead';
  * Everything that changes a job in AMQP is "publish a new copy, then ack the old one": message
  * headers are immutable, and a requeue (nack) could not record the attempt, the error or a
  * delay. The copy is confirmed before the original is acked, so a crash in between leaves two
- * copies (at-least-once), never none.
+ * copies (at-least-once), never none; and a move is over only when the broker has confirmed the
+ * ack too (`ChannelSlot.confirmSent`), so a process killed right after a requeue does not leave
+ * the original behind to run once more.
  */
 export class Settler {
   private readonly background = new Set<Promise<void>>();
@@ -35,6 +38,8 @@ export class Settler {
     private readonly topology: Topology,
     private readonly options: ResolvedOptions,
     private readonly isClosed: () => boolean,
+    /** host:port/vhost, for messages */
+    private readonly where: string,
   ) {}
 
   /** The message for `meta` going to `dest`: a wait queue when its runAt is still ahead. */
@@ -63,27 +68,50 @@ export class Settler {
     return { queue: names.work, content, options, ensure: () => this.topology.ensureQueue(meta.queue) };
   }
 
-  /** Publish the new copy (confirmed), then ack the held original. Throws when the copy could not be stored. */
-  async move(held: Held, meta: JobMeta, dest: Destination, doing: string): Promise<void> {
-    await this.publisher.publish([this.outgoing(meta, held.msg.content, dest)], doing);
-    if (held.slot.ack(held.msg)) held.onAcked();
+  /**
+   * Step one of a move: the new copy, confirmed by the broker. Throws when it could not be
+   * stored (nothing changed: the original is still held).
+   */
+  publishCopy(held: Held, meta: JobMeta, dest: Destination, doing: string): Promise<void> {
+    return this.publisher.publish([this.outgoing(meta, held.msg.content, dest)], doing);
   }
 
   /**
-   * `move` in the background, retried while the original is still held: used where nobody
-   * awaits the outcome (a lease that expired, a redelivery being counted, a delayed job on its
-   * next hop). If the channel dies first the broker has the original back, and whoever gets it
-   * next does the same work.
+   * Step two of a move: ack the original and wait until the broker confirms it has the ack.
+   * Throws when that is not confirmed (the copy is stored; the original may come back).
+   */
+  async ackOriginal(held: Held, doing: string): Promise<void> {
+    if (!held.slot.ack(held.msg)) {
+      throw unconfirmedMoveError(this.where, doing, new Error('the channel holding the job had closed'));
+    }
+    held.onAcked();
+    try {
+      await held.slot.confirmSent();
+    } catch (err) {
+      throw unconfirmedMoveError(this.where, doing, err);
+    }
+  }
+
+  /**
+   * A move in the background: the copy is published again while the original is still held,
+   * until it is stored; then the original is acked once. Used where nobody awaits the outcome
+   * (a lease that expired, a redelivery being counted, a delayed job on its next hop). If the
+   * channel dies first the broker has the original back, and whoever gets it next does the same
+   * work.
    */
   moveInBackground(held: Held, meta: JobMeta, dest: Destination, doing: string): void {
     const task = (async () => {
       for (let delay = 200; !held.slot.closed && !this.isClosed(); delay = Math.min(5000, delay * 2)) {
         try {
-          await this.move(held, meta, dest, doing);
-          return;
+          await this.publishCopy(held, meta, dest, doing);
         } catch {
           await sleep(delay);
+          continue;
         }
+        // An ack that is not confirmed is not sent again: its channel is gone, and with it the
+        // delivery (the broker has it back if the ack did not arrive).
+        await this.ackOriginal(held, doing).catch(() => undefined);
+        return;
       }
     })();
     this.background.add(task);

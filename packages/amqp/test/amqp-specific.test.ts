@@ -419,6 +419,77 @@ describe('connection loss', () => {
   });
 });
 
+describe('an ack counts only once the broker has it', () => {
+  // basic.ack has no reply: an ack that resolved while still in this process (or its socket)
+  // was lost to a SIGKILL a moment later, and the job completed twice (issue 13, ilkkun chaos).
+  it('an ack that resolved survives a SIGKILL right after: the job does not come back', async () => {
+    const q = queue('ack-kill');
+    await client.add(q, 'x', { attempts: 5 });
+    const { code } = await runChild('ack-and-kill.mjs', [url, q]).done;
+    expect(code).toBeNull(); // killed by the signal, after its ack resolved
+    // the broker requeues a dead connection's unacked deliveries at once: a lost ack shows here
+    expect(await backend.pop([q], { max: 1, waitMs: 3000 })).toEqual([]);
+  });
+
+  it('an ack the broker cannot have yet stays pending; when the connection dies it fails (retryable), sent again it is LEASE_LOST, and the job comes back', async () => {
+    const proxy = await TcpProxy.start();
+    proxies.push(proxy);
+    const b = await openTracked(proxy.url(url));
+    const q = queue('ack-held');
+    const { id } = await client.add(q, 'x', { attempts: 5 });
+    const [job] = await b.pop([q], { max: 1, waitMs: 2000 });
+    proxy.holdToBroker(); // from here nothing this worker writes reaches the broker
+    let outcome: unknown = 'pending';
+    const acking = b.ack(job!).then(
+      () => 'acked',
+      (err: unknown) => err,
+    );
+    void acking.then((o) => {
+      outcome = o;
+    });
+    await delay(300); // many event-loop turns: an ack that does not wait for the broker has resolved by now
+    expect(outcome).toBe('pending');
+    // the runner keeps renewing a lease until its ack is confirmed: that must still work
+    await expect(b.extend(job!, 60_000)).resolves.toBeInstanceOf(Date);
+    proxy.cut();
+    const err = await acking;
+    expect(err).toMatchObject({ code: 'BACKEND_UNAVAILABLE', retryable: true });
+    // the runner sends a failed ack again: the broker never had it, so it is not a success
+    await expect(b.ack(job!)).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    const [again] = await backend.pop([q], { max: 1, waitMs: 5000 });
+    expect(again).toMatchObject({ id, attemptsMade: 2, lastError: { message: LEASE_EXPIRED_MESSAGE } });
+    await backend.ack(again!);
+  });
+
+  it('a batch with an unconfirmed ack fails as a whole; sent again, each ack answers its true outcome', async () => {
+    const b = await openTracked(url);
+    const [qa, qb] = [queue('ack-mixed-a'), queue('ack-mixed-b')];
+    await client.add(qa, 'a', { attempts: 5 });
+    const { id: idB } = await client.add(qb, 'b', { attempts: 5 });
+    // two pop shapes: two subscriptions, each on a channel of its own
+    const [jobA] = await b.pop([qa], { max: 1, waitMs: 2000 });
+    const [jobB] = await b.pop([qb], { max: 1, waitMs: 2000 });
+    let channelB: Channel | undefined;
+    b.leases.countWhere((l) => {
+      if (l.jobId === jobB!.id) channelB = l.held.slot.ch;
+      return false;
+    });
+    expect(channelB).toBeDefined();
+    // An ack of an unknown delivery tag is a channel error: the broker closes B's channel on
+    // reading it, so B's ack written right after is never processed (A's channel is unharmed).
+    channelB!.ack({ fields: { deliveryTag: 999_999 } } as Message);
+    await expect(b.ackMany([jobA!, jobB!])).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    const again = await b.ackMany([jobA!, jobB!]);
+    expect(again[0]).toBeNull(); // confirmed on A's channel: acked, not a lost lease
+    expect(again[1]).toMatchObject({ code: 'LEASE_LOST' });
+    const [backB] = await b.pop([qb], { max: 1, waitMs: 5000 });
+    expect(backB).toMatchObject({ id: idB, attemptsMade: 2 });
+    await b.ack(backB!);
+    await b.close(); // anything still unacked goes back to its queue
+    expect(await brokerCount(`${prefix}/${qa}`)).toBe(0);
+  });
+});
+
 describe('quorum queues', () => {
   it('announce no priorities, and run pushes, delays, requeues and dead jobs', async () => {
     const b = await openTracked(withParams(url, { prefix: `${prefix}-quorum`, queueType: 'quorum' }));

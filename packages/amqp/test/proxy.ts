@@ -7,6 +7,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
+  /** client socket → its broker socket, while both are open */
+  private readonly pairs = new Map<Socket, Socket>();
   private accepting = true;
 
   private constructor(
@@ -29,6 +31,8 @@ export class TcpProxy {
       }
       client.pipe(upstream);
       upstream.pipe(client);
+      proxy.pairs.set(client, upstream);
+      client.on('close', () => proxy?.pairs.delete(client));
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -42,6 +46,18 @@ export class TcpProxy {
   /** Drop every connection now (both directions, no goodbye). */
   cut(): void {
     for (const s of this.sockets) s.destroy();
+  }
+
+  /**
+   * Hold back everything the open connections send to the broker (the broker's side still
+   * reaches the client): what the client writes from now on stays in the relay, so the broker
+   * cannot have it. Connections opened later are not held.
+   */
+  holdToBroker(): void {
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      client.pause();
+    }
   }
 
   /** An outage: drop everything and refuse new connections until `restore()`. */

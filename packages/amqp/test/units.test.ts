@@ -1,6 +1,7 @@
-import { hasErrorCode } from '@ilkkun/core';
+import { hasErrorCode, LeaseLostError } from '@ilkkun/core';
 import { describe, expect, it } from 'vitest';
 import { BUCKETS, MAX_BUCKET_MS, MIN_BUCKET_MS, maxLatenessMs, planHop } from '../src/delay-buckets.js';
+import { type LeaseEntry, LeaseTable } from '../src/lease-table.js';
 import { queueNames, waitQueueName } from '../src/names.js';
 import { resolveOptions } from '../src/options.js';
 import { parseAmqpUrl } from '../src/parse-url.js';
@@ -153,5 +154,33 @@ describe('delivery triage', () => {
     });
     // quorum queues count every return: two crashes at once use up the budget
     expect(triage(meta, 2, 2000)).toMatchObject({ kind: 'move', dest: 'dead', meta: { attempts: 3 } });
+  });
+});
+
+describe('lease table: a lease whose ack is under way', () => {
+  const handle = (token: string) => ({ id: 'j', queue: 'q', lease: { token, expiresAt: new Date() } });
+
+  it('is not given back when its deadline passes, can still be extended, and cannot be settled twice', async () => {
+    const expired: string[] = [];
+    const table = new LeaseTable<LeaseEntry>((lease) => expired.push(lease.token));
+    table.add({ token: 't1', jobId: 'j', queue: 'q', expiresAt: Date.now() + 20 });
+    const lease = table.claim(handle('t1'));
+    await new Promise((r) => setTimeout(r, 80));
+    expect(expired).toEqual([]); // its ack may already be with the broker: no copy is published
+    expect(table.peek(handle('t1'))).toBe(lease); // the runner renews until the broker confirms
+    expect(() => table.claim(handle('t1'))).toThrow(/already under way/);
+    table.release(lease);
+    expect(() => table.peek(handle('t1'))).toThrow(LeaseLostError);
+    table.stop();
+  });
+
+  it('runs its course again when the settlement failed before the broker got anything', async () => {
+    const expired: string[] = [];
+    const table = new LeaseTable<LeaseEntry>((lease) => expired.push(lease.token));
+    table.add({ token: 't2', jobId: 'j', queue: 'q', expiresAt: Date.now() + 20 });
+    table.unclaim(table.claim(handle('t2')));
+    await new Promise((r) => setTimeout(r, 80));
+    expect(expired).toEqual(['t2']);
+    table.stop();
   });
 });
