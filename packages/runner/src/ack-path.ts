@@ -39,9 +39,6 @@ export class AckPath {
   private flushScheduled = false;
   private retryDelay = 0;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** how many acks are sent or queued and not answered yet */
-  private open = 0;
-  private idleWaiters: Array<() => void> = [];
   private stopped = false;
 
   constructor(
@@ -55,18 +52,12 @@ export class AckPath {
     return typeof this.backend.ackAndPop === 'function';
   }
 
-  /** acks sent or waiting and not answered yet */
-  get pending(): number {
-    return this.open;
-  }
-
   /**
    * The job's handler succeeded: ack it. `done` is called once: with nothing when the store
    * confirmed, with a `LeaseLostError` when the lease was no longer this runner's, or with the
    * store's error when the runner gave up at stop.
    */
   complete(handle: LeaseHandle, done: AckCallback): void {
-    this.open++;
     this.queued.push({ handle, done });
     this.scheduleFlush();
   }
@@ -109,12 +100,6 @@ export class AckPath {
   /** Send everything queued now (the fetch loops stop; nothing will carry it). */
   flushNow(): void {
     this.send();
-  }
-
-  /** Resolves when every ack handed in so far has its answer (or `giveUp` answered it). */
-  idle(): Promise<void> {
-    if (this.open === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /**
@@ -211,7 +196,6 @@ export class AckPath {
   private settle(a: PendingAck, outcome: unknown): void {
     // the store has answered: from here on the lease is not ours to keep
     this.keeper.untrack(a.handle);
-    this.open--;
     try {
       a.done(outcome);
     } catch (thrown) {
@@ -219,11 +203,6 @@ export class AckPath {
       queueMicrotask(() => {
         throw thrown;
       });
-    }
-    if (this.open === 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
     }
   }
 }
