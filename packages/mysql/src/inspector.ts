@@ -154,6 +154,9 @@ export class MysqlInspector implements Inspector {
       const wanted = ids?.map(parseJobId).filter((x): x is string => x !== undefined);
       if (wanted && wanted.length === 0) return 0;
       // Oldest first, so when dead jobs share a unique key the oldest gets it (as in memory).
+      // Locks: dead rows of this queue (no worker holds or needs those), the job rows it inserts
+      // (new, so nobody else's) and their error rows; a live job's key is checked with a plain
+      // read (below), so no live job is locked while this transaction waits for its client.
       const candidates = await tx.query<IdRow[]>(
         `SELECT \`jobid\` FROM \`ilkkun_dead\` WHERE \`funcid\` = ?${wanted ? ` AND \`jobid\` IN (${placeholders(wanted.length)})` : ''}
          ORDER BY \`jobid\` FOR UPDATE`,
@@ -161,19 +164,26 @@ export class MysqlInspector implements Inspector {
       );
       let count = 0;
       for (const { jobid } of candidates) {
+        // A newer live job holding its unique key keeps it dead rather than break uniqueness.
+        // That is checked with a plain read (NOT EXISTS) before inserting: an INSERT that hits
+        // the key would take a shared lock on the live job's index entry until COMMIT, and that
+        // job's worker could not ack it until then (however long this client took).
+        let inserted: ResultSetHeader;
         try {
           // Qudo's retry_cnt is left out: it starts again at its default 0
-          await tx.query(
+          inserted = await tx.query<ResultSetHeader>(
             `INSERT INTO \`job\` (${k.jobFromDeadColumns}, \`run_after\`, \`grabbed_until\`, \`ilkkun_run_at_ms\`)
              SELECT ${k.jobFromDeadValues}, UNIX_TIMESTAMP(), 0, ${NOW_MS}
-             FROM \`ilkkun_dead\` WHERE \`jobid\` = ?`,
+             FROM \`ilkkun_dead\` WHERE \`jobid\` = ? AND NOT EXISTS (
+               SELECT 1 FROM \`job\` j WHERE j.${k.func} = \`ilkkun_dead\`.\`funcid\` AND j.\`uniqkey\` = \`ilkkun_dead\`.\`uniqkey\`)`,
             [jobid],
           );
         } catch (err) {
-          // a newer live job holds its unique key: it stays dead rather than break uniqueness
+          // the key was taken between the check and the insert
           if (classifyError(err) === 'duplicate') continue;
           throw err;
         }
+        if (inserted.affectedRows === 0) continue;
         await tx.query('DELETE FROM `ilkkun_dead` WHERE `jobid` = ?', [jobid]);
         // the attempt count lives in the error rows: a retried job starts with its full budget
         await deleteErrors(tx, k, [String(jobid)]);
@@ -199,6 +209,8 @@ export class MysqlInspector implements Inspector {
     if (wanted && wanted.length === 0) return 0;
     const k = this.ctx.kit;
     const byId = (id: string) => (wanted ? ` AND ${id} IN (${placeholders(wanted.length)})` : '');
+    // One statement in autocommit: it scans the queue's rows through the funcid index and locks
+    // what it passes (leased rows too) only while it runs; no client round trip falls inside it.
     const sql =
       state === 'dead'
         ? `DELETE FROM \`ilkkun_dead\` WHERE \`funcid\` = ?${byId('`jobid`')}`
@@ -216,6 +228,7 @@ export class MysqlInspector implements Inspector {
     if (funcid === undefined) return 0;
     let total = 0;
     // In chunks: one huge DELETE would hold its locks and undo log for the whole queue at once.
+    // Each chunk is a statement in autocommit, so its locks end with it.
     const k = this.ctx.kit;
     for (const [table, func] of [
       ['`job`', k.func],

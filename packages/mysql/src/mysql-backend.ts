@@ -24,11 +24,13 @@ import { probeServer, type ServerInfo } from './connection.js';
 import { Database } from './db.js';
 import { flavorOf } from './flavors/index.js';
 import { FuncMap } from './funcmap.js';
+import { Gate } from './gate.js';
 import { MysqlInspector } from './inspector.js';
 import type { ResolvedMysqlOptions } from './options.js';
 import type { ParsedMysqlUrl } from './parse-url.js';
 import { ackJobs } from './queries/ack.js';
-import { type ClaimDeps, type ClaimTarget, claimOptimistic, claimSkipLocked } from './queries/claim.js';
+import { type ClaimDeps, type ClaimTarget, claimOptimistic } from './queries/claim.js';
+import { claimSkipLocked } from './queries/claim-skip-locked.js';
 import { extendLease } from './queries/extend.js';
 import { pushJobs } from './queries/push.js';
 import { requeueJob } from './queries/requeue.js';
@@ -53,11 +55,14 @@ const CAPABILITIES: Capabilities = {
 
 /** First poll interval after an empty attempt: short, since right after activity more work is likely. */
 const MIN_POLL_MS = 5;
-/** Rounds of claiming when every claimed job turned out exhausted or unreadable (moved to dead). */
+/** Rounds of claiming when every claimed job turned out exhausted or unreadable (moved to dead), or was taken by others first. */
 const MAX_CLAIM_ROUNDS = 5;
 
-/** Pops waiting on the same database in this process share one doorbell, rung by any push. */
-const doorbells = new Map<string, { wake: WakeSignal; users: number }>();
+/**
+ * Backends on the same database in this process share one doorbell, rung by any push, and one
+ * claim gate (see claim-skip-locked.ts), so their claims do not pick the same candidates.
+ */
+const doorbells = new Map<string, { wake: WakeSignal; claimGate: Gate; users: number }>();
 
 interface ReadyRow extends RowDataPacket {
   ready: number;
@@ -102,7 +107,7 @@ export class MysqlBackend implements Backend {
     this.claimStrategy =
       options.claim === 'auto' ? (server.skipLocked ? 'skip-locked' : 'optimistic') : options.claim;
     this.doorbellKey = doorbellKey;
-    const bell = doorbells.get(doorbellKey) ?? { wake: new WakeSignal(), users: 0 };
+    const bell = doorbells.get(doorbellKey) ?? { wake: new WakeSignal(), claimGate: new Gate(), users: 0 };
     bell.users++;
     doorbells.set(doorbellKey, bell);
     this.wake = bell.wake;
@@ -114,6 +119,8 @@ export class MysqlBackend implements Backend {
       clock: this.clock,
       defaultMaxAttempts: options.defaultMaxAttempts,
       keepExitStatusFor: options.keepExitStatusFor,
+      serverFlavor: server.flavor,
+      claimGate: bell.claimGate,
     };
     this.inspector = new MysqlInspector({
       db,
@@ -151,7 +158,7 @@ export class MysqlBackend implements Backend {
       ...(options.ssl ? { ssl: {} } : {}),
     });
     const where = redactUrl(url.replace(/\?.*$/, ''));
-    const db = new Database(pool, where);
+    const db = new Database(pool, where, { lockWaitTimeoutSeconds: options.lockWaitTimeoutSeconds });
     try {
       const server = await probeServer(db);
       if (options.claim === 'skip-locked' && !server.skipLocked) {
@@ -243,9 +250,10 @@ export class MysqlBackend implements Backend {
     if (precheck && !(await this.anyReady(targets))) return [];
     const claim = this.claimStrategy === 'skip-locked' ? claimSkipLocked : claimOptimistic;
     for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
-      const { jobs, buried } = await claim(this.claimDeps, targets, max, leaseMs);
-      // only when everything claimed went to dead is it worth looking again at once
-      if (jobs.length > 0 || buried === 0) return jobs;
+      const { jobs, buried, contended } = await claim(this.claimDeps, targets, max, leaseMs);
+      // only when everything claimed went to dead, or other claimers took every ready job this
+      // claim had found, is it worth looking again at once
+      if (jobs.length > 0 || (buried === 0 && !contended)) return jobs;
     }
     return [];
   }

@@ -39,6 +39,14 @@ export interface MysqlBackendOptions {
   ssl?: boolean;
   /** table layout: TheSchwartz's tables (default) or Qudo's (`func`, `job` with `retry_cnt`, `exception_log`, `job_status`) */
   flavor?: 'theschwartz' | 'qudo';
+  /**
+   * Seconds a statement waits for a row lock before it fails as a retryable lock-wait timeout
+   * (session `innodb_lock_wait_timeout`; the server default of 50 s is longer than the default
+   * lease), and on MariaDB how long a transaction may wait idle for its client before the server
+   * ends it and frees its locks (session `idle_transaction_timeout`). Default 3. Keep it well
+   * below your shortest lease: it bounds how long a stalled worker can hold up the others.
+   */
+  lockWaitTimeoutSeconds?: number;
 }
 
 export interface ResolvedMysqlOptions {
@@ -52,6 +60,7 @@ export interface ResolvedMysqlOptions {
   storableQueues: ReadonlySet<string>;
   ssl: boolean;
   flavor: 'theschwartz' | 'qudo';
+  lockWaitTimeoutSeconds: number;
 }
 
 export const DEFAULT_OPTIONS: ResolvedMysqlOptions = {
@@ -65,6 +74,7 @@ export const DEFAULT_OPTIONS: ResolvedMysqlOptions = {
   storableQueues: new Set(),
   ssl: false,
   flavor: 'theschwartz',
+  lockWaitTimeoutSeconds: 3,
 };
 
 const KNOWN = [
@@ -78,6 +88,7 @@ const KNOWN = [
   'storableQueues',
   'ssl',
   'flavor',
+  'lockWaitTimeoutSeconds',
 ] as const;
 type Known = (typeof KNOWN)[number];
 const isKnown = (key: string): key is Known => (KNOWN as readonly string[]).includes(key);
@@ -109,6 +120,9 @@ export function resolveOptions(
         break;
       case 'defaultMaxAttempts':
         out.defaultMaxAttempts = int(1, 1_000_000);
+        break;
+      case 'lockWaitTimeoutSeconds':
+        out.lockWaitTimeoutSeconds = int(1, 3600);
         break;
       case 'claim':
         out.claim = read.oneOf(source, key, value, ['auto', 'skip-locked', 'optimistic'] as const);

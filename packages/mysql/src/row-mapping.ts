@@ -50,8 +50,11 @@ export interface ErrorInfo {
   at?: number;
 }
 
+/** The columns that decide pop order. */
+export type PopOrderKeys = Pick<JobRow, 'jobid' | 'ilkkun_prio_key' | 'ilkkun_due_ms'>;
+
 /** Pop order of two rows: priority (negated), runAt, jobid. */
-export function compareRows(a: JobRow, b: JobRow): number {
+export function compareRows(a: PopOrderKeys, b: PopOrderKeys): number {
   return (
     Number(a.ilkkun_prio_key) - Number(b.ilkkun_prio_key) ||
     Number(a.ilkkun_due_ms) - Number(b.ilkkun_due_ms) ||

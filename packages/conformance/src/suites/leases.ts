@@ -132,6 +132,44 @@ export function leaseSuite(ctx: SuiteContext): void {
 
     contractTest(
       ctx,
+      'ackMany() with a stale and a current handle of the same job answers [LEASE_LOST, acked] and acks the job once',
+      [],
+      async (t) => {
+        const backend = ctx.backend();
+        if (!backend.ackMany) {
+          t.skip('unsupported: backend has no batch ack (ackMany); single acks are used');
+          return;
+        }
+        const q = ctx.queue('ackmany-stale');
+        const { id } = await ctx.client().add(q, 'twice leased', { attempts: 5 });
+        const [stale] = await backend.pop([q], { max: 1, leaseMs: ctx.shortLeaseMs() });
+        expect(stale?.id).toBe(id);
+        // No fixed sleep: the job coming back is the sign its short lease ran out, however slow
+        // the server. The new lease is long, so it cannot run out during the rest of the case.
+        const [current] = await ctx.popUntil(q, 1, { leaseMs: 60_000, waitMs: ctx.scaled(20_000) });
+        expect(current?.id).toBe(id);
+        expect(current?.lease.token).not.toBe(stale?.lease.token);
+        // The answer is per handle (job id and lease token), not per job: a runner that acks a
+        // stale copy and the live one in one batch must not hear "acked" twice.
+        const outcome = await backend.ackMany([stale!, current!]);
+        expect(outcome).toHaveLength(2);
+        expect(outcome[0]).toMatchObject({ code: 'LEASE_LOST' });
+        expect(outcome[1]).toBeNull();
+        // acked exactly once: neither handle acks again, and the job is not back in waiting
+        await expectCode(backend.ack(current!), 'LEASE_LOST');
+        await expectCode(backend.ack(stale!), 'LEASE_LOST');
+        expect(await backend.pop([q], { max: 1, waitMs: ctx.scaled(300) })).toEqual([]);
+        const inspector = backend.inspector;
+        if (ctx.capabilities().inspect.counts && inspector) {
+          const counts = await inspector.counts(q);
+          expect(counts).toMatchObject({ waiting: 0, delayed: 0, active: 0, dead: 0 });
+          expect(counts.completed).toBeLessThanOrEqual(1);
+        }
+      },
+    );
+
+    contractTest(
+      ctx,
       'ackAndPop() acks the jobs it holds leases on (others LEASE_LOST) and leases only jobs that are ready',
       [],
       async (t) => {

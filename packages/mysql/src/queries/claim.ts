@@ -4,9 +4,10 @@ import type { ResultSetHeader } from 'mysql2/promise';
 import { ArgDecodeError, decodeArg } from '../arg-codec.js';
 import type { ServerClock } from '../clock.js';
 import type { Database, Db } from '../db.js';
+import type { Gate } from '../gate.js';
 import { compareRows, encodeError, type JobRow, needsErrorMessage, toRecord } from '../row-mapping.js';
 import { POP_INDEX } from '../schema.js';
-import { ceilSeconds, NOW_MS, placeholders, READY, type SqlKit } from '../sql.js';
+import { ceilSeconds, JOB_BY_ID, NOW_MS, READY, type SqlKit } from '../sql.js';
 import { moveToDead, writeExitStatus } from './dead.js';
 import { errorInfo, insertError } from './errors.js';
 
@@ -16,6 +17,10 @@ export interface ClaimDeps {
   clock: ServerClock;
   defaultMaxAttempts: number;
   keepExitStatusFor: number;
+  /** which server dialect, where lock clauses differ (shared SKIP LOCKED reads) */
+  serverFlavor: 'mariadb' | 'mysql';
+  /** lets one claim on this database in this process at a time through from its step 1 to its first lock (see claim-skip-locked.ts) */
+  claimGate: Gate;
 }
 
 export interface ClaimTarget {
@@ -27,10 +32,14 @@ export interface ClaimResult {
   jobs: LeasedJobRecord[];
   /** jobs found exhausted (lease expired on their last attempt) or unreadable, moved to dead instead */
   buried: number;
+  /** ready jobs were found, but other claimers took every one of them first: worth another look */
+  contended: boolean;
 }
 
-interface ReadyRow extends JobRow {
+export interface ReadyRow extends JobRow {
   now_ms: string;
+  /** failed attempts so far, when the read selected `failuresColumn` */
+  ilkkun_failures?: string | number;
 }
 
 /**
@@ -38,42 +47,12 @@ interface ReadyRow extends JobRow {
  * the ORDER BY column for column, so the server reads the first rows of the index instead of
  * sorting the queue (the difference between flat and collapsing pop latency at 1M jobs).
  */
-const selectReady = (kit: SqlKit, lock: boolean) =>
+const selectReady = (kit: SqlKit) =>
   `SELECT ${kit.jobColumns}, ${NOW_MS} AS now_ms FROM \`job\` FORCE INDEX (\`${POP_INDEX}\`)
    WHERE ${kit.func} = ? AND ${READY}
-   ORDER BY ${kit.popOrder} LIMIT ?${lock ? ' FOR UPDATE SKIP LOCKED' : ''}`;
+   ORDER BY ${kit.popOrder} LIMIT ?`;
 
-const newToken = () => randomBytes(12).toString('base64url');
-
-/**
- * Claim with `SELECT … FOR UPDATE SKIP LOCKED` (MariaDB ≥ 10.6, MySQL ≥ 8): one transaction locks
- * the first `max` ready rows no other claimer holds, leases them with one UPDATE and commits once.
- * Concurrent claimers never wait for each other and never get the same row; a Perl worker's
- * optimistic `UPDATE … WHERE grabbed_until = <old>` re-reads the committed row and loses cleanly.
- */
-export async function claimSkipLocked(
-  deps: ClaimDeps,
-  targets: readonly ClaimTarget[],
-  max: number,
-  leaseMs: number,
-): Promise<ClaimResult> {
-  return deps.db.transaction('pop', async (tx) => {
-    const { rows, nowMs } = await readCandidates(deps, tx, targets, max, true);
-    if (rows.length === 0) return { jobs: [], buried: 0 };
-    const token = newToken();
-    const leaseEnd = nowMs + leaseMs;
-    const settled = await settle(deps, tx, rows, nowMs, queueNames(targets));
-    const ids = settled.keep.map((k) => k.row.jobid);
-    if (ids.length > 0) {
-      await tx.query(
-        `UPDATE \`job\` SET \`grabbed_until\` = ${ceilSeconds('?')}, \`ilkkun_lease_ms\` = ?, \`ilkkun_lease_token\` = ?
-         WHERE ${deps.kit.id} IN (${placeholders(ids.length)})`,
-        [leaseEnd, leaseEnd, token, ...ids],
-      );
-    }
-    return { jobs: settled.keep.map((k) => leased(deps, k, token, leaseEnd)), buried: settled.buried };
-  });
-}
+export const newToken = (): string => randomBytes(12).toString('base64url');
 
 /**
  * TheSchwartz's own claim, for servers without SKIP LOCKED: read candidates without locks, then
@@ -81,6 +60,10 @@ export async function claimSkipLocked(
  * `grabbed_until`, lease and token) and still ready. Losing a race costs one statement; no locks
  * are held across statements, so claimers cannot deadlock. Unlike TheSchwartz, candidates are
  * not shuffled: priority order is kept.
+ *
+ * Locks: each UPDATE is a statement of its own (autocommit) reaching one row by primary key, so
+ * its lock ends with it; the settle transaction after it touches only rows this claim now leases
+ * (fenced by its new token) and new error / exitstatus / ilkkun_dead rows of those jobs.
  */
 export async function claimOptimistic(
   deps: ClaimDeps,
@@ -89,14 +72,14 @@ export async function claimOptimistic(
   leaseMs: number,
 ): Promise<ClaimResult> {
   // a few spare candidates, since some may be taken by others between read and update
-  const { rows, nowMs } = await readCandidates(deps, deps.db, targets, max * 2 + 2, false);
+  const { rows, nowMs } = await readCandidates(deps, targets, max * 2 + 2);
   const token = newToken();
   const leaseEnd = nowMs + leaseMs;
   const won: ReadyRow[] = [];
   for (const row of rows) {
     if (won.length >= max) break;
     const result = await deps.db.query<ResultSetHeader>(
-      `UPDATE \`job\` SET \`grabbed_until\` = ${ceilSeconds('?')}, \`ilkkun_lease_ms\` = ?, \`ilkkun_lease_token\` = ?
+      `UPDATE ${JOB_BY_ID} SET \`grabbed_until\` = ${ceilSeconds('?')}, \`ilkkun_lease_ms\` = ?, \`ilkkun_lease_token\` = ?
        WHERE ${deps.kit.id} = ? AND \`grabbed_until\` = ? AND \`ilkkun_lease_ms\` <=> ? AND \`ilkkun_lease_token\` <=> ?
          AND ${READY}`,
       [leaseEnd, leaseEnd, token, row.jobid, row.grabbed_until, row.ilkkun_lease_ms, row.ilkkun_lease_token],
@@ -104,18 +87,21 @@ export async function claimOptimistic(
     );
     if (result.affectedRows === 1) won.push(row);
   }
-  if (won.length === 0) return { jobs: [], buried: 0 };
+  if (won.length === 0) return { jobs: [], buried: 0, contended: rows.length > 0 };
   // The rows are ours now (fenced by the token); record reclaims and burials in one transaction.
   const settled = await deps.db.transaction('pop', (tx) => settle(deps, tx, won, nowMs, queueNames(targets)));
-  return { jobs: settled.keep.map((k) => leased(deps, k, token, leaseEnd)), buried: settled.buried };
+  return {
+    jobs: settled.keep.map((k) => leased(deps, k, token, leaseEnd)),
+    buried: settled.buried,
+    contended: false,
+  };
 }
 
+/** The optimistic claim's candidates: a plain read, no locks. */
 async function readCandidates(
   deps: ClaimDeps,
-  db: Db,
   targets: readonly ClaimTarget[],
   limit: number,
-  lock: boolean,
 ): Promise<{ rows: ReadyRow[]; nowMs: number }> {
   let rows: ReadyRow[] = [];
   let nowMs = 0;
@@ -123,7 +109,9 @@ async function readCandidates(
   // `funcid IN (…)` would make the server sort every ready job of every queue.
   for (const target of targets) {
     const sentAt = Date.now();
-    const found = await db.query<ReadyRow[]>(selectReady(deps.kit, lock), [target.funcid, limit]);
+    const found = await deps.db.query<ReadyRow[]>(selectReady(deps.kit), [target.funcid, limit], {
+      action: 'pop',
+    });
     const now = found[0] ? Number(found[0].now_ms) : Number.NaN;
     if (found[0]) deps.clock.observe(now, sentAt, Date.now());
     if (now > nowMs) nowMs = now;
@@ -133,7 +121,7 @@ async function readCandidates(
   return { rows, nowMs };
 }
 
-interface Kept {
+export interface Kept {
   row: ReadyRow;
   queue: string;
   /** failed attempts on record before this one */
@@ -150,8 +138,12 @@ interface Kept {
  * "lease expired" error row (Perl's `failures` counts it too) and goes to dead when that was its
  * last attempt. A lease a Perl worker let run out counts nothing (TheSchwartz semantics).
  * A row whose `arg` cannot become JSON goes to dead at once: no retry could read it.
+ *
+ * Runs inside the claim transaction, on rows it has locked; every write reaches one of those rows
+ * by primary key or inserts a new error / exitstatus / ilkkun_dead row of that job, so it adds no
+ * lock another worker needs.
  */
-async function settle(
+export async function settle(
   deps: ClaimDeps,
   tx: Db,
   rows: readonly ReadyRow[],
@@ -159,11 +151,15 @@ async function settle(
   queues: ReadonlyMap<number, string>,
 ): Promise<{ keep: Kept[]; buried: number }> {
   const byId = new Map(rows.map((r) => [r.jobid, r]));
+  const known = rows.every((r) => r.ilkkun_failures !== undefined)
+    ? new Map(rows.map((r) => [r.jobid, Number(r.ilkkun_failures)]))
+    : undefined;
   const errors = await errorInfo(
     tx,
     deps.kit,
     rows.map((r) => r.jobid),
     (id, failures) => needsErrorMessage(byId.get(id)?.ilkkun_last_error ?? null, failures),
+    known,
   );
   const keep: Kept[] = [];
   let buried = 0;
@@ -193,7 +189,7 @@ async function settle(
       }
       await insertError(tx, deps.kit, row.jobid, row.funcid, error.message);
       lastErrorJson = encodeError(error);
-      await tx.query(`UPDATE \`job\` SET \`ilkkun_last_error\` = ? WHERE ${deps.kit.id} = ?`, [
+      await tx.query(`UPDATE ${JOB_BY_ID} SET \`ilkkun_last_error\` = ? WHERE ${deps.kit.id} = ?`, [
         lastErrorJson,
         row.jobid,
       ]);
@@ -225,7 +221,7 @@ async function settle(
   return { keep, buried };
 }
 
-function leased(deps: ClaimDeps, k: Kept, token: string, leaseEnd: number): LeasedJobRecord {
+export function leased(deps: ClaimDeps, k: Kept, token: string, leaseEnd: number): LeasedJobRecord {
   const record = toRecord(
     { ...k.row, ilkkun_last_error: k.lastErrorJson } as JobRow,
     'active',
@@ -237,7 +233,8 @@ function leased(deps: ClaimDeps, k: Kept, token: string, leaseEnd: number): Leas
   return { ...record, lease: { token, expiresAt: deps.clock.toLocal(leaseEnd) } };
 }
 
-const queueNames = (targets: readonly ClaimTarget[]) => new Map(targets.map((t) => [t.funcid, t.queue]));
+export const queueNames = (targets: readonly ClaimTarget[]) =>
+  new Map(targets.map((t) => [t.funcid, t.queue]));
 
 /** The row's `grabbed_until` is the one an ilkkun lease wrote (no Perl grab or release since). */
 function ownLease(row: JobRow): boolean {

@@ -1,12 +1,13 @@
 import type { ResultSetHeader } from 'mysql2/promise';
 import type { Db } from '../db.js';
-import { NOW_MS, placeholders, type SqlKit } from '../sql.js';
+import { DELETE_JOB_BY_ID, JOB_BY_ID, NOW_MS, placeholders, type SqlKit } from '../sql.js';
 
 /**
  * Move a job row to `ilkkun_dead` (same transaction as the caller's other writes): its last error
  * is set first so the copy carries it, then the row leaves `job`, which frees its unique key and
  * hides it from Perl workers (TheSchwartz deletes permanently failed jobs too).
- * Returns false when the row was not there.
+ * Returns false when the row was not there. Callers hold the job (its lease, or its claim), and
+ * every statement reaches that one row by primary key.
  */
 export async function moveToDead(
   db: Db,
@@ -15,14 +16,17 @@ export async function moveToDead(
   attempts: number,
   lastErrorJson: string,
 ): Promise<boolean> {
-  await db.query(`UPDATE \`job\` SET \`ilkkun_last_error\` = ? WHERE ${kit.id} = ?`, [lastErrorJson, jobid]);
+  await db.query(`UPDATE ${JOB_BY_ID} SET \`ilkkun_last_error\` = ? WHERE ${kit.id} = ?`, [
+    lastErrorJson,
+    jobid,
+  ]);
   const copied = await db.query<ResultSetHeader>(
     `INSERT INTO \`ilkkun_dead\` (${kit.deadColumns}, \`attempts\`, \`died_at_ms\`)
      SELECT ${kit.deadFromJob}, ?, ${NOW_MS} FROM \`job\` WHERE ${kit.id} = ?`,
     [attempts, jobid],
   );
   if (copied.affectedRows === 0) return false;
-  await db.query(`DELETE FROM \`job\` WHERE ${kit.id} = ?`, [jobid]);
+  await db.query(`${DELETE_JOB_BY_ID} WHERE ${kit.id} = ?`, [jobid]);
   return true;
 }
 
@@ -58,6 +62,7 @@ export async function writeExitStatus(
        \`delete_after\` = VALUES(\`delete_after\`)`,
     rows.flatMap((r) => [r.jobid, r.funcid, status, keepFor]),
   );
+  // Pruning locks expired exitstatus rows of finished jobs, which no worker needs.
   if (Math.random() < 0.1) {
     await db.query('DELETE FROM `exitstatus` WHERE `delete_after` < UNIX_TIMESTAMP() LIMIT 1000');
   }

@@ -1,7 +1,7 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Db } from '../db.js';
 import type { ErrorInfo } from '../row-mapping.js';
-import { placeholders, type SqlKit } from '../sql.js';
+import { JOB_BY_ID, placeholders, type SqlKit } from '../sql.js';
 
 interface CountRow extends RowDataPacket {
   jobid: string;
@@ -26,9 +26,15 @@ export async function errorInfo(
   kit: SqlKit,
   jobids: readonly string[],
   withMessage: (jobid: string, failures: number) => boolean = () => false,
+  /** counts already read with the rows (`failuresColumn`): only messages are looked up */
+  known?: ReadonlyMap<string, number>,
 ): Promise<Map<string, ErrorInfo>> {
-  const out = new Map<string, ErrorInfo>(jobids.map((id) => [id, { failures: 0 }]));
+  const out = new Map<string, ErrorInfo>(jobids.map((id) => [id, { failures: known?.get(id) ?? 0 }]));
   if (jobids.length === 0) return out;
+  if (known) {
+    if (kit.flavor.attempts === 'error-rows') await addMessages(db, out, withMessage);
+    return out;
+  }
   if (kit.flavor.attempts === 'retry-count') {
     const rows = await db.query<CountRow[]>(
       `SELECT ${kit.id} AS \`jobid\`, \`retry_cnt\` AS n FROM \`job\` WHERE ${kit.id} IN (${placeholders(jobids.length)})`,
@@ -42,25 +48,43 @@ export async function errorInfo(
     jobids,
   );
   for (const row of counts) out.set(String(row.jobid), { failures: Number(row.n) });
-  const needMessage = [...out].filter(([id, info]) => info.failures > 0 && withMessage(id, info.failures));
-  if (needMessage.length > 0) {
-    const ids = needMessage.map(([id]) => id);
-    const latest = await db.query<LatestRow[]>(
-      `SELECT e.\`jobid\`, e.\`message\`, e.\`error_time\` FROM \`error\` e
-       WHERE e.\`jobid\` IN (${placeholders(ids.length)})
-       ORDER BY e.\`error_time\` DESC`,
-      ids,
-    );
-    for (const row of latest) {
-      const info = out.get(String(row.jobid));
-      if (info && info.message === undefined) {
-        info.message = row.message;
-        info.at = Number(row.error_time);
-      }
-    }
-  }
+  await addMessages(db, out, withMessage);
   return out;
 }
+
+/** The newest `error` message of the jobs `withMessage` picks (TheSchwartz flavour). */
+async function addMessages(
+  db: Db,
+  out: Map<string, ErrorInfo>,
+  withMessage: (jobid: string, failures: number) => boolean,
+): Promise<void> {
+  const needMessage = [...out].filter(([id, info]) => info.failures > 0 && withMessage(id, info.failures));
+  if (needMessage.length === 0) return;
+  const ids = needMessage.map(([id]) => id);
+  const latest = await db.query<LatestRow[]>(
+    `SELECT e.\`jobid\`, e.\`message\`, e.\`error_time\` FROM \`error\` e
+     WHERE e.\`jobid\` IN (${placeholders(ids.length)})
+     ORDER BY e.\`error_time\` DESC`,
+    ids,
+  );
+  for (const row of latest) {
+    const info = out.get(String(row.jobid));
+    if (info && info.message === undefined) {
+      info.message = row.message;
+      info.at = Number(row.error_time);
+    }
+  }
+}
+
+/**
+ * Failed attempts so far as a column of a `job` read (`AS ilkkun_failures`), so a claim learns
+ * them in the statement that locks its rows instead of one round trip later. The subquery reads
+ * `error` without locking it.
+ */
+export const failuresColumn = (kit: SqlKit): string =>
+  kit.flavor.attempts === 'retry-count'
+    ? '`retry_cnt` AS `ilkkun_failures`'
+    : `(SELECT COUNT(*) FROM \`error\` e WHERE e.\`jobid\` = \`job\`.${kit.id}) AS \`ilkkun_failures\``;
 
 /** TheSchwartz's error.message is VARCHAR(255): keep the first 255 characters (code points). */
 export function errorMessage(message: string): string {
@@ -85,7 +109,7 @@ export async function insertError(
   message: string,
 ): Promise<void> {
   if (kit.flavor.attempts === 'retry-count') {
-    await db.query(`UPDATE \`job\` SET \`retry_cnt\` = \`retry_cnt\` + 1 WHERE ${kit.id} = ?`, [jobid]);
+    await db.query(`UPDATE ${JOB_BY_ID} SET \`retry_cnt\` = \`retry_cnt\` + 1 WHERE ${kit.id} = ?`, [jobid]);
     await db.query(
       `INSERT INTO ${kit.errorTable} (\`func_id\`, \`exception_time\`, \`message\`, \`uniqkey\`, \`arg\`)
        SELECT ${kit.func}, UNIX_TIMESTAMP(), ?, \`uniqkey\`, \`arg\` FROM \`job\` WHERE ${kit.id} = ?`,

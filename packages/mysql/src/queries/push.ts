@@ -32,8 +32,9 @@ const columns = (kit: SqlKit) =>
  * exact. `run_after` gets the same instant in whole seconds (see RUN_AFTER_FROM_DELAY),
  * `insert_time` the server's second (TheSchwartz writes the client's; it is informational).
  */
-const row = (kit: SqlKit) =>
-  `(?, ?, ?, UNIX_TIMESTAMP(), ${RUN_AFTER_FROM_DELAY}, 0, ?, ${kit.flavor.jobCoalesce === null ? '' : 'NULL, '}?, ${RUN_AT_FROM_DELAY}, ?, ?)`;
+const values = (kit: SqlKit) =>
+  `?, ?, ?, UNIX_TIMESTAMP(), ${RUN_AFTER_FROM_DELAY}, 0, ?, ${kit.flavor.jobCoalesce === null ? '' : 'NULL, '}?, ${RUN_AT_FROM_DELAY}, ?, ?`;
+const row = (kit: SqlKit) => `(${values(kit)})`;
 
 interface Prepared {
   job: NewJob;
@@ -106,14 +107,22 @@ export async function pushJobs(
   });
 }
 
+/**
+ * A job with a unique key. Whether the key is taken is checked with a plain read (NOT EXISTS) in
+ * the INSERT itself: an INSERT that hits the key takes a shared lock on the holder's index entry
+ * until COMMIT, and the holder may be a job a worker has leased, whose ack would then wait for
+ * this push's transaction (and for however long its client stalls). Only a key taken by a
+ * concurrent push between the check and the insert still ends in a duplicate-key error.
+ */
 async function insertKeyed(tx: Db, kit: SqlKit, p: Prepared): Promise<PushResult> {
   for (let tries = 0; tries < 3; tries++) {
     try {
       const inserted = await tx.query<ResultSetHeader>(
-        `INSERT INTO \`job\` (${columns(kit)}) VALUES ${row(kit)}`,
-        p.params,
+        `INSERT INTO \`job\` (${columns(kit)}) SELECT ${values(kit)} FROM DUAL
+         WHERE NOT EXISTS (SELECT 1 FROM \`job\` j WHERE j.${kit.func} = ? AND j.\`uniqkey\` = ?)`,
+        [...p.params, p.params[0], p.job.uniqueKey],
       );
-      return { id: String(inserted.insertId), duplicate: false };
+      if (inserted.affectedRows === 1) return { id: String(inserted.insertId), duplicate: false };
     } catch (err) {
       if (classifyError(err) !== 'duplicate') throw err;
     }
