@@ -8,6 +8,8 @@ import type { LeaseKeeper } from './lease-keeper.js';
 interface PendingAck {
   handle: LeaseHandle;
   done: AckCallback;
+  /** arrival order: a flush sends only the acks that have seen a turn end since they came */
+  seq: number;
 }
 
 /** Batches never exceed this (a Lua `unpack` and an SQL `IN (…)` both have limits). */
@@ -37,6 +39,7 @@ export class AckPath {
   /** the batch in flight, if any */
   private sending: Promise<void> | undefined;
   private flushScheduled = false;
+  private seq = 0;
   private retryDelay = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -58,7 +61,7 @@ export class AckPath {
    * store's error when the runner gave up at stop.
    */
   complete(handle: LeaseHandle, done: AckCallback): void {
-    this.queued.push({ handle, done });
+    this.queued.push({ handle, done, seq: ++this.seq });
     this.scheduleFlush();
   }
 
@@ -124,19 +127,27 @@ export class AckPath {
     this.flushScheduled = true;
     // Two turns: a slot group woken by this job's freed slot sends its refill pop at the end of
     // the next turn (after letting other handlers of this turn finish too) and takes the ack
-    // along; only an ack no pop took goes out on its own.
-    setImmediate(() =>
+    // along; only an ack no pop took goes out on its own. Acks that arrive after the first turn
+    // (a pipelined pop's jobs finishing) are not swept into this flush: they wait for a pop of
+    // their own, or a busy pool would send every other cycle's acks in a round trip of their own.
+    setImmediate(() => {
+      const due = this.seq;
       setImmediate(() => {
         this.flushScheduled = false;
-        this.send();
-      }),
-    );
+        this.send(due);
+        if (this.queued.length > 0 && !this.sending && !this.retryTimer) this.scheduleFlush();
+      });
+    });
   }
 
-  private send(): void {
-    if (this.sending || this.retryTimer || this.queued.length === 0) return;
-    const batch = this.queued.length <= MAX_BATCH ? this.queued : this.queued.slice(0, MAX_BATCH);
-    this.queued = batch === this.queued ? [] : this.queued.slice(MAX_BATCH);
+  /** Send the oldest acks (those that arrived up to `due`, at most a batch) unless a batch is out. */
+  private send(due = Number.POSITIVE_INFINITY): void {
+    if (this.sending || this.retryTimer) return;
+    let n = 0;
+    while (n < this.queued.length && n < MAX_BATCH && this.queued[n]!.seq <= due) n++;
+    if (n === 0) return;
+    const batch = n === this.queued.length ? this.queued : this.queued.slice(0, n);
+    this.queued = batch === this.queued ? [] : this.queued.slice(n);
     this.sending = ackMany(
       this.backend,
       batch.map((a) => a.handle),
@@ -149,7 +160,9 @@ export class AckPath {
     );
     void this.sending.finally(() => {
       this.sending = undefined;
-      this.send();
+      // what queued up meanwhile gets its turn for a pop first, like any other ack
+      if (this.stopped) this.send();
+      else if (this.queued.length > 0) this.scheduleFlush();
     });
   }
 
